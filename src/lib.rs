@@ -1,0 +1,5 @@
+//! lieflow — deep learning as control theory.
+pub mod error;
+pub mod field;
+
+pub use error::{Error, Result};
