@@ -1,5 +1,31 @@
-//! lieflow — deep learning as control theory.
+//! # lieflow — deep learning as control theory
+//!
+//! A neural network is a controlled ODE dX/dt = f(X, u(t)) acting on a whole data set at once (SPEC §1); a layer is
+//! a time step, training is an optimal-control problem. Data flow (ARCHITECTURE):
+//!
+//! ```text
+//! scenario.toml ──serde──▶ scenario::ScenarioFile ──validate/build──▶ problem::Problem
+//!   (field × control + data ensemble + solver) ──▶ study::Study::run ──▶ StudyOutput ──▶ output::RunDir
+//! ```
+//!
+//! - fields ([`field`]): control-affine Σ u_j V_j(x) (linear, constant, polynomial, random feature), nODE σ(Wx+b),
+//!   nODE₂ Wσ(x)+b, depth-limit ResNet σ(Wx); activations tanh, ReLU, leaky ReLU, |·|, sigmoid, polynomial.
+//! - controls ([`control`]): piecewise constant on K intervals; the trait exposes increments for rough paths.
+//! - integrators ([`integrate`]): Euler, RK4 (control frozen per interval), adaptive Dopri5 reference.
+//! - studies ([`study`]): `simulate`, `convergence`.
+//!
+//! Numerics never do I/O; studies return data; [`output`] writes it.
+
+pub mod analysis;
+pub mod cli;
+pub mod control;
+pub mod data;
 pub mod error;
 pub mod field;
+pub mod integrate;
+pub mod output;
+pub mod problem;
+pub mod scenario;
+pub mod study;
 
 pub use error::{Error, Result};

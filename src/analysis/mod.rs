@@ -1,0 +1,3 @@
+//! Measurements shared by studies and tests: slopes and rates with confidence intervals.
+pub mod fit;
+pub mod order;

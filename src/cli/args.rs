@@ -1,0 +1,50 @@
+//! Raw command-line arguments (clap derive).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// lieflow — deep learning as control theory: simulate, train and analyse controlled-ODE ensembles.
+#[derive(Debug, Parser)]
+#[command(name = "lieflow", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the study a scenario declares and write its outputs.
+    Run(RunArgs),
+    /// Check a scenario (parse, validate, build the problem) without running it.
+    Validate {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// List the bundled scenarios, one line each.
+    List {
+        /// Folder to scan.
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+    },
+}
+
+/// Arguments of `lieflow run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output folder (default: output/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}

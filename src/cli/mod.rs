@@ -1,0 +1,19 @@
+//! The `lieflow` command line: a thin shell over the library (ARCHITECTURE habit 9: raw clap arguments here,
+//! validated scenario in [`crate::scenario`]). Exit codes are chosen in `main.rs` from [`crate::Error::exit_code`].
+
+mod args;
+mod list;
+mod run;
+
+pub use args::{Cli, Command};
+
+use crate::Result;
+
+/// Execute a parsed command line.
+pub fn execute(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(a) => run::run(&a),
+        Command::Validate { scenario } => run::validate(&scenario),
+        Command::List { dir } => list::list(&dir),
+    }
+}

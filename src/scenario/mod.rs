@@ -1,0 +1,141 @@
+//! Scenario files: TOML → typed [`schema::Scenario`] (unknown keys rejected, errors with file, line:column and the
+//! field's path) → validated [`crate::problem::Problem`].
+
+pub mod build;
+pub mod schema;
+
+pub use schema::Scenario;
+
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// A parsed scenario with the file it came from.
+#[derive(Clone, Debug)]
+pub struct ScenarioFile {
+    /// Path as given.
+    pub path: PathBuf,
+    /// The file's text (recorded verbatim in the manifest).
+    pub text: String,
+    /// Parsed contents.
+    pub scenario: Scenario,
+}
+
+impl ScenarioFile {
+    /// Read and parse `path`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::input(path, "", format!("cannot read scenario file: {e}"))
+        })?;
+        Self::parse(path, text)
+    }
+
+    /// Parse `text` (attributed to `path` in errors).
+    pub fn parse(path: &Path, text: String) -> Result<Self> {
+        let de = toml::Deserializer::new(&text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.inner();
+            let (line, col) = match inner.span() {
+                Some(span) => {
+                    let (l, c) = line_col(&text, span.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            Error::Input {
+                file: path.to_path_buf(),
+                line,
+                col,
+                field: if field == "." { String::new() } else { field },
+                msg: inner.message().trim().to_string(),
+            }
+        })?;
+        Ok(Self { path: path.to_path_buf(), text, scenario })
+    }
+
+    /// The study's name: `name` or the file stem.
+    pub fn name(&self) -> String {
+        self.scenario.name.clone().unwrap_or_else(|| {
+            self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into())
+        })
+    }
+
+    /// Directory relative paths inside the scenario are resolved against.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    /// An input error about `field` (a dotted path such as `time.horizon`), located in the file where possible.
+    pub fn error(&self, field: &str, msg: impl Into<String>) -> Error {
+        let (line, col) = match locate(&self.text, field) {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => (None, None),
+        };
+        Error::Input { file: self.path.clone(), line, col, field: field.to_string(), msg: msg.into() }
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// Find the line of `a.b.key` in a TOML text: the first `key =` line inside a `[a.b]` / `[[a.b]]` table (or, for a
+/// table path, its header). Heuristic but exact for the files lieflow writes and documents.
+fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
+    let clean: Vec<&str> = field.split('.').filter(|s| !s.is_empty() && s.parse::<usize>().is_err()).collect();
+    let (key, table) = clean.split_last()?;
+    let table = table.join(".");
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            if current == field.trim_matches('.') {
+                return Some((i + 1, 1));
+            }
+            continue;
+        }
+        if current == table {
+            if let Some((k, _)) = t.split_once('=') {
+                if k.trim() == *key {
+                    return Some((i + 1, line.find(key).unwrap_or(0) + 1));
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_line_and_field() {
+        let text = "study = \"simulate\"\n[time]\nhorizon = 1.0\nintervals = 4\nbogus = 3\n".to_string();
+        let err = ScenarioFile::parse(Path::new("s.toml"), text).unwrap_err().to_string();
+        assert!(err.contains("s.toml"), "{err}");
+        assert!(err.contains("line 5"), "{err}");
+        assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_field_path() {
+        let text = "study = \"simulate\"\n[time]\nhorizon = \"long\"\nintervals = 4\n".to_string();
+        let err = ScenarioFile::parse(Path::new("s.toml"), text).unwrap_err().to_string();
+        assert!(err.contains("time.horizon"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn locate_finds_keys_in_tables() {
+        let text = "seed = 1\n[time]\nhorizon = 1\n[model]\nfamily = \"node\"\ndim = 2\n";
+        assert_eq!(locate(text, "model.dim"), Some((6, 1)));
+        assert_eq!(locate(text, "time.horizon"), Some((3, 1)));
+        assert_eq!(locate(text, "seed"), Some((1, 1)));
+        assert_eq!(locate(text, "data"), None);
+    }
+}

@@ -1,0 +1,264 @@
+//! The scenario file format (TOML), parsed with serde. Every table rejects unknown keys. See `scenarios/*.toml`
+//! for commented examples. Raw values here; [`super::validate`] checks them and [`super::build`] turns them into a
+//! [`crate::problem::Problem`].
+
+use crate::field::Activation;
+use crate::integrate::SchemeKind;
+use serde::Deserialize;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name of the study's output folder (default: the file stem).
+    pub name: Option<String>,
+    /// One line shown by `lieflow list`.
+    #[serde(default)]
+    pub description: String,
+    /// Master seed (data, random controls, random fields); `--seed` overrides it.
+    #[serde(default)]
+    pub seed: u64,
+    /// Which study to run: `simulate`, `convergence`, …
+    pub study: String,
+    /// Vector-field family.
+    pub model: Option<ModelSpec>,
+    /// Time horizon and layers.
+    pub time: Option<TimeSpec>,
+    /// Integrator settings.
+    #[serde(default)]
+    pub solver: SolverSpec,
+    /// Initial controls.
+    pub controls: Option<ControlSpec>,
+    /// The data ensemble.
+    pub data: Option<DataSpec>,
+    /// Settings of the `simulate` study.
+    pub simulate: Option<SimulateSpec>,
+    /// Settings of the `convergence` study.
+    pub convergence: Option<ConvergenceSpec>,
+}
+
+/// `[model]`: the field family f(x, u).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "family", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ModelSpec {
+    /// Σ_j u_j V_j(x).
+    Affine {
+        dim: usize,
+        fields: Vec<BasisSpec>,
+    },
+    /// σ(W x + b).
+    Node {
+        dim: usize,
+        #[serde(default = "tanh")]
+        activation: Activation,
+    },
+    /// W σ(x) + b.
+    Node2 {
+        dim: usize,
+        #[serde(default = "tanh")]
+        activation: Activation,
+    },
+    /// σ(W x), the depth-limit ResNet field.
+    Resnet {
+        dim: usize,
+        #[serde(default = "tanh")]
+        activation: Activation,
+    },
+}
+
+fn tanh() -> Activation {
+    Activation::Tanh
+}
+
+/// One basis field V_j of an affine model (`[[model.fields]]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BasisSpec {
+    /// V(x) = A x; `a` is m rows of m numbers.
+    Linear { a: Vec<Vec<f64>> },
+    /// V(x) = c.
+    Constant { c: Vec<f64> },
+    /// V(x)_component = Σ coef · Π x_i^{exponents_i}.
+    Polynomial { terms: Vec<MonomialSpec> },
+    /// V(x) = σ(C x + b) with C, b drawn N(0, scale²) from `seed`.
+    RandomFeature {
+        activation: Activation,
+        seed: u64,
+        #[serde(default = "one")]
+        scale: f64,
+    },
+}
+
+/// One monomial of a polynomial field.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonomialSpec {
+    /// Output component (0-based).
+    pub component: usize,
+    /// Exponent of each coordinate (length m).
+    pub exponents: Vec<u32>,
+    /// Coefficient.
+    pub coef: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// `[time]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSpec {
+    /// Horizon T > 0.
+    pub horizon: f64,
+    /// Number of control intervals (layers) K ≥ 1.
+    pub intervals: usize,
+    /// Integrator sub-steps per interval s ≥ 1.
+    #[serde(default = "one_usize")]
+    pub substeps: usize,
+}
+
+fn one_usize() -> usize {
+    1
+}
+
+/// `[solver]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolverSpec {
+    /// `euler`, `rk4` or `dopri5`.
+    #[serde(default = "rk4")]
+    pub scheme: SchemeKind,
+    /// Relative tolerance (dopri5).
+    #[serde(default = "rtol")]
+    pub rtol: f64,
+    /// Absolute tolerance (dopri5).
+    #[serde(default = "atol")]
+    pub atol: f64,
+    /// `final`, `intervals` or `steps`.
+    #[serde(default = "intervals")]
+    pub save: String,
+    /// Explicit save times (override `save`).
+    pub save_times: Option<Vec<f64>>,
+}
+
+impl Default for SolverSpec {
+    fn default() -> Self {
+        Self { scheme: rk4(), rtol: rtol(), atol: atol(), save: intervals(), save_times: None }
+    }
+}
+
+fn rk4() -> SchemeKind {
+    SchemeKind::Rk4
+}
+fn rtol() -> f64 {
+    1e-9
+}
+fn atol() -> f64 {
+    1e-12
+}
+fn intervals() -> String {
+    "intervals".into()
+}
+
+/// `[controls]`: where the initial (or fixed) controls come from.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ControlSpec {
+    /// The same d values on every interval.
+    Constant { value: Vec<f64> },
+    /// K rows of d values.
+    Inline { values: Vec<Vec<f64>> },
+    /// A CSV file of K rows × d columns (path relative to the scenario file); for nODE a row is W row-major then b.
+    Csv { file: String },
+    /// Independent N(0, scale²) entries; `seed` defaults to the scenario seed.
+    Random {
+        #[serde(default = "one")]
+        scale: f64,
+        seed: Option<u64>,
+    },
+}
+
+/// `[data]`: the ensemble of initial points (and targets for training).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DataSpec {
+    /// Two concentric annuli in R² (inner radius ∈ [0, 1], outer ∈ [2, 3]).
+    Annuli { n: usize, seed: Option<u64> },
+    /// Two interleaving half circles.
+    Moons {
+        n: usize,
+        #[serde(default)]
+        noise: f64,
+        seed: Option<u64>,
+    },
+    /// Two-arm spirals.
+    Spirals {
+        n: usize,
+        #[serde(default)]
+        noise: f64,
+        seed: Option<u64>,
+    },
+    /// Gaussian blobs in R^dim.
+    Blobs {
+        n: usize,
+        #[serde(default = "two")]
+        classes: usize,
+        #[serde(default = "two")]
+        dim: usize,
+        #[serde(default = "half")]
+        std: f64,
+        seed: Option<u64>,
+    },
+    /// 2-D checkerboard.
+    Checkerboard { n: usize, seed: Option<u64> },
+    /// C10k (SPEC §6): n scalars uniform on [−1, 1], target 0.01.
+    C10k {
+        #[serde(default = "ten_k")]
+        n: usize,
+        seed: Option<u64>,
+    },
+    /// Explicit points.
+    Points { points: Vec<Vec<f64>>, targets: Option<Vec<Vec<f64>>> },
+    /// CSV files (paths relative to the scenario file).
+    Csv { inputs: String, targets: Option<String> },
+}
+
+fn two() -> usize {
+    2
+}
+fn half() -> f64 {
+    0.5
+}
+fn ten_k() -> usize {
+    10_000
+}
+
+/// `[simulate]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateSpec {
+    /// At most this many trajectories are drawn in the phase-plane figure (all are written to CSV).
+    pub plot_max: Option<usize>,
+}
+
+/// `[convergence]`: integrator order measurement on problems with exact solutions (SPEC §7).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvergenceSpec {
+    /// Step counts over [0, T] (at least 3, increasing).
+    pub steps: Vec<usize>,
+    /// Schemes to measure (fixed-step).
+    #[serde(default = "fixed_schemes")]
+    pub schemes: Vec<SchemeKind>,
+    /// Test problems: `linear` (X(T) = exp(TA) x) and `logistic` (u' = −u − u², u(0) = 1, T = 1).
+    #[serde(default = "problems")]
+    pub problems: Vec<String>,
+}
+
+fn fixed_schemes() -> Vec<SchemeKind> {
+    SchemeKind::FIXED.to_vec()
+}
+fn problems() -> Vec<String> {
+    vec!["linear".into(), "logistic".into()]
+}

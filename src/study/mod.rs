@@ -1,0 +1,59 @@
+//! Studies: what `lieflow run` does with a scenario. A study reads a validated scenario, computes, and fills a
+//! [`StudyOutput`] (tables, figures, JSON, summary) — it never writes files itself; [`crate::output`] does.
+//! Adding a study is one file plus one line in [`registry::STUDIES`].
+
+pub mod convergence;
+pub mod registry;
+pub mod simulate;
+
+use crate::output::plot::Figure;
+use crate::output::table::Table;
+use crate::scenario::ScenarioFile;
+use crate::Result;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// What a study gets to work with.
+pub struct Context<'a> {
+    /// The scenario (with any `--seed` override applied).
+    pub file: &'a ScenarioFile,
+    /// Silence progress bars.
+    pub quiet: bool,
+}
+
+/// What a study produces; the runner writes it atomically (also when the study fails part-way, so a diverging
+/// training run keeps its history).
+#[derive(Default)]
+pub struct StudyOutput {
+    /// Headline numbers → summary.json.
+    pub summary: Map<String, Value>,
+    /// CSV tables (file name → table).
+    pub tables: Vec<(String, Table)>,
+    /// Figures (file stem → figure), written as PNG and SVG.
+    pub figures: Vec<(String, Figure)>,
+    /// Extra JSON files (file name → value).
+    pub json: Vec<(String, Value)>,
+    /// Solver settings recorded in the manifest.
+    pub solver: Value,
+    /// Named phase timings in seconds (manifest only; never in CSV).
+    pub timings: BTreeMap<String, f64>,
+}
+
+impl StudyOutput {
+    /// Record a headline number or value.
+    pub fn set(&mut self, key: &str, v: impl serde::Serialize) {
+        self.summary.insert(key.to_string(), serde_json::to_value(v).expect("summary values serialise"));
+    }
+}
+
+/// One kind of study.
+pub trait Study: Sync {
+    /// The scenario's `study = "…"` name.
+    fn name(&self) -> &'static str;
+    /// One line for `lieflow list`.
+    fn about(&self) -> &'static str;
+    /// Check everything the study will need, without running it (`lieflow validate`).
+    fn validate(&self, ctx: &Context) -> Result<()>;
+    /// Run the study, filling `out` as results become available.
+    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()>;
+}

@@ -1,0 +1,16 @@
+//! The registry: scenario `study = "…"` → study. One line per study.
+
+use super::{convergence::Convergence, simulate::Simulate, Study};
+
+/// Every study lieflow can run.
+pub static STUDIES: &[&dyn Study] = &[&Simulate, &Convergence];
+
+/// Look a study up by name.
+pub fn lookup(name: &str) -> Option<&'static dyn Study> {
+    STUDIES.iter().copied().find(|s| s.name() == name)
+}
+
+/// Names of all studies (for error messages).
+pub fn names() -> Vec<&'static str> {
+    STUDIES.iter().map(|s| s.name()).collect()
+}

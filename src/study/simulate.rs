@@ -1,0 +1,113 @@
+//! `simulate`: forward simulation of the scenario's ensemble under its controls.
+//! Writes `trajectories.csv` (point, label, t, x_1..x_m), `final.csv` (X(T)), `controls.csv`, and for m = 2 a
+//! phase-plane figure (m = 1: x against t).
+
+use super::{Context, Study, StudyOutput};
+use crate::integrate::simulate;
+use crate::output::plot::{Figure, Mark, Series};
+use crate::output::table::Table;
+use crate::Result;
+use std::time::Instant;
+
+/// Forward simulation study.
+pub struct Simulate;
+
+impl Study for Simulate {
+    fn name(&self) -> &'static str {
+        "simulate"
+    }
+    fn about(&self) -> &'static str {
+        "forward simulation of the ensemble; trajectories CSV and a phase-plane figure"
+    }
+    fn validate(&self, ctx: &Context) -> Result<()> {
+        ctx.file.problem().map(|_| ())
+    }
+    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
+        let p = ctx.file.problem()?;
+        let (m, n) = (p.data.m, p.data.n());
+        out.solver = serde_json::to_value(p.solver).expect("solver settings serialise");
+        let t0 = Instant::now();
+        let traj = simulate(p.field.as_ref(), &p.control, &p.solver, &p.data.x, &p.save)?;
+        out.timings.insert("simulate".into(), t0.elapsed().as_secs_f64());
+
+        let label = |i: usize| p.data.labels.as_ref().map(|l| l[i] as f64).unwrap_or(f64::NAN);
+        let xcols: Vec<String> = (1..=m).map(|c| format!("x{c}")).collect();
+        let mut cols = vec!["point".to_string(), "label".into(), "t".into()];
+        cols.extend(xcols.iter().cloned());
+        let mut tab = Table::new(cols.clone());
+        for i in 0..n {
+            for (s, &t) in traj.times.iter().enumerate() {
+                let mut row = vec![i as f64, label(i), t];
+                row.extend_from_slice(traj.state(i, s));
+                tab.push(row);
+            }
+        }
+        let mut fin = Table::new(cols.iter().filter(|c| *c != "t").cloned().collect());
+        let last = traj.times.len() - 1;
+        let mut max_norm: f64 = 0.0;
+        let mut mean_disp = 0.0;
+        for i in 0..n {
+            let mut row = vec![i as f64, label(i)];
+            let xt = traj.state(i, last);
+            row.extend_from_slice(xt);
+            fin.push(row);
+            max_norm = max_norm.max(xt.iter().map(|v| v * v).sum::<f64>().sqrt());
+            mean_disp += xt.iter().zip(p.data.point(i)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+        }
+        mean_disp /= n as f64;
+        let d = p.control.dim();
+        let mut ctab = Table::new((1..=d).map(|j| format!("u{j}")).collect());
+        for row in p.control.values().chunks(d) {
+            ctab.push(row.to_vec());
+        }
+        out.tables.push(("trajectories.csv".into(), tab));
+        out.tables.push(("final.csv".into(), fin));
+        out.tables.push(("controls.csv".into(), ctab));
+
+        out.set("points", n);
+        out.set("dim", m);
+        out.set("horizon", p.control.grid().horizon);
+        out.set("intervals", p.control.grid().intervals);
+        out.set("scheme", p.solver.scheme.name());
+        out.set("saved_times", traj.times.len());
+        out.set("rhs_evaluations", traj.f_evals);
+        out.set("max_final_norm", max_norm);
+        out.set("mean_displacement", mean_disp);
+        out.set("field", p.field.describe());
+
+        let plot_max = ctx.file.scenario.simulate.as_ref().and_then(|s| s.plot_max).unwrap_or(300).min(n);
+        let stride = n.div_ceil(plot_max.max(1));
+        if m <= 2 {
+            let mut fig = Figure {
+                title: format!("{}: trajectories ({} scheme)", ctx.file.name(), p.solver.scheme.name()),
+                x_label: if m == 2 { "x1".into() } else { "t".into() },
+                y_label: if m == 2 { "x2".into() } else { "x".into() },
+                equal_aspect: m == 2,
+                ..Figure::default()
+            };
+            for i in (0..n).step_by(stride) {
+                let pts: Vec<(f64, f64)> = (0..traj.times.len())
+                    .map(|s| {
+                        let x = traj.state(i, s);
+                        if m == 2 {
+                            (x[0], x[1])
+                        } else {
+                            (traj.times[s], x[0])
+                        }
+                    })
+                    .collect();
+                let color = p.data.labels.as_ref().map(|l| l[i]);
+                out_series(&mut fig, pts, color);
+            }
+            fig.annotations.push(format!("{n} points, T = {}, K = {}", p.control.grid().horizon, p.control.grid().intervals));
+            out.figures.push(("trajectories".into(), fig));
+        }
+        Ok(())
+    }
+}
+
+fn out_series(fig: &mut Figure, pts: Vec<(f64, f64)>, color: Option<usize>) {
+    let end = *pts.last().expect("at least one saved time");
+    fig.series.push(Series { label: None, points: pts, mark: Mark::Line, color });
+    fig.series.push(Series { label: None, points: vec![end], mark: Mark::Points, color });
+}
