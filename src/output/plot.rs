@@ -363,7 +363,12 @@ where
     let mut labeled = false;
     for (i, (s, segs)) in fig.series.iter().zip(&prep.segments).enumerate() {
         let color = palette(s.color.unwrap_or(i));
-        let line_style = color.stroke_width(width);
+        // Bundles of thin lines are slightly transparent so their density shows.
+        let line_style = if width == 1 {
+            color.mix(0.6).stroke_width(1)
+        } else {
+            color.stroke_width(width)
+        };
         if matches!(s.mark, Mark::Line | Mark::LinePoints) {
             let anno = chart.draw_series(
                 segs.iter()

@@ -267,6 +267,20 @@ mod tests {
     }
 
     #[test]
+    fn write_figure_writes_png_and_svg() {
+        let base = tempfile::tempdir().unwrap();
+        let run = RunDir::create(&base.path().join("run")).unwrap();
+        let mut fig = Figure::new("loss", "epoch", "loss");
+        fig.series.push(super::super::plot::Series::line(
+            "train",
+            vec![(0.0, 1.0), (1.0, 0.5)],
+        ));
+        run.write_figure("figs/loss", &fig).unwrap();
+        let fin = run.commit().unwrap();
+        assert_eq!(entries(&fin.join("figs")), ["loss.png", "loss.svg"]);
+    }
+
+    #[test]
     fn write_file_atomic_creates_and_replaces() {
         let base = tempfile::tempdir().unwrap();
         let p = base.path().join("d/controls.json");
