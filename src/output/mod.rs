@@ -1,0 +1,24 @@
+//! Output layer: everything lieflow writes to disk.
+//!
+//! Numerics and studies never do I/O; they return tables, figures and a summary, and this module
+//! writes them (ARCHITECTURE data flow):
+//!
+//! - [`run`]: [`RunDir`], an atomic run folder (temp folder → rename), and [`write_file_atomic`]
+//!   for single files such as trained controls;
+//! - [`manifest`]: [`Manifest`], the `manifest.json` record (the only run-dependent content are
+//!   its timings, start time and command line, so CSV outputs are byte-identical across runs);
+//! - [`table`]: [`Table`] → CSV with exact shortest round-trip numbers, and [`read_matrix_csv`];
+//! - [`plot`]: the declarative [`Figure`] model rendered to PNG and SVG with plotters;
+//! - [`progress`]: [`Progress`], an indicatif bar that is hidden when quiet or not on a terminal.
+
+pub mod manifest;
+pub mod plot;
+pub mod progress;
+pub mod run;
+pub mod table;
+
+pub use manifest::Manifest;
+pub use plot::{render, Figure, Mark, Region, Series};
+pub use progress::Progress;
+pub use run::{write_file_atomic, RunDir};
+pub use table::{read_matrix_csv, Table};

@@ -1,0 +1,258 @@
+//! Numeric CSV tables: exact, deterministic output and a strict reader for matrices.
+//!
+//! Numbers are written with Rust's `{}` Display for `f64`, which prints the shortest decimal string
+//! that parses back to the same bits. The output therefore depends only on the values (never on the
+//! platform or the run), and `read_matrix_csv` recovers them exactly. Non-finite values are written
+//! as `NaN`, `inf` and `-inf`, which `str::parse::<f64>` (and numpy / pandas) read back.
+
+use std::path::Path;
+
+use crate::{Error, Result};
+
+/// A table of named numeric columns, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<f64>>,
+}
+
+impl Table {
+    /// An empty table with the given column names.
+    pub fn new<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> Self {
+        Table {
+            columns: columns.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Append a row.
+    ///
+    /// # Panics
+    /// If `row` does not have one value per column (a programming error, not an input error).
+    pub fn push(&mut self, row: Vec<f64>) {
+        assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "Table::push: row has {} values but the table has {} columns",
+            row.len(),
+            self.columns.len()
+        );
+        self.rows.push(row);
+    }
+
+    /// Number of rows (excluding the header).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The CSV text: a header line, then one line per row, `\n` line endings.
+    pub fn to_csv_bytes(&self) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        // Writing into a Vec cannot fail.
+        w.write_record(&self.columns).expect("CSV write to memory");
+        let mut fields: Vec<String> = Vec::with_capacity(self.columns.len());
+        for row in &self.rows {
+            fields.clear();
+            fields.extend(row.iter().map(|v| format_f64(*v)));
+            w.write_record(&fields).expect("CSV write to memory");
+        }
+        w.into_inner().expect("CSV flush to memory")
+    }
+}
+
+/// Shortest round-trip decimal for `v` (`NaN`, `inf`, `-inf` for non-finite values).
+pub fn format_f64(v: f64) -> String {
+    // Display already yields "NaN", "inf" and "-inf"; spelled out so the contract is visible.
+    if v.is_nan() {
+        "NaN".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Read a numeric CSV file as a row-major matrix: `(values, rows, cols)`.
+///
+/// A first line in which no field is a number is taken as a header and skipped. Blank lines are
+/// ignored and fields are trimmed. Every data row must have as many fields as the first one, and
+/// every field must parse as an `f64` (`NaN`, `inf`, `-inf` included). Rows and columns in error
+/// messages are 1-based line and field numbers of the file.
+pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes.as_slice());
+
+    let mut values = Vec::new();
+    let mut cols: Option<usize> = None;
+    let mut rows = 0usize;
+    let mut first = true;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            Error::input(path, format!("row {line}"), format!("malformed CSV: {e}"))
+        })?;
+        if !more {
+            break;
+        }
+        let line = record
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(rows + 1);
+        if first {
+            first = false;
+            if record.iter().all(|f| f.parse::<f64>().is_err()) {
+                continue; // header line
+            }
+        }
+        let expected = *cols.get_or_insert(record.len());
+        if record.len() != expected {
+            let c = expected.min(record.len()) + 1;
+            return Err(Error::input(
+                path,
+                format!("row {line}, column {c}"),
+                format!("expected {expected} columns, found {}", record.len()),
+            ));
+        }
+        for (j, field) in record.iter().enumerate() {
+            let v = field.parse::<f64>().map_err(|_| {
+                Error::input(
+                    path,
+                    format!("row {line}, column {}", j + 1),
+                    format!("expected a number, found `{field}`"),
+                )
+            })?;
+            values.push(v);
+        }
+        rows += 1;
+    }
+    match cols {
+        Some(c) if rows > 0 => Ok((values, rows, c)),
+        _ => Err(Error::input(path, "", "no numeric rows (empty file?)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn csv_round_trip_is_bit_exact_for_awkward_values() {
+        let awkward = [
+            1e-300,
+            -0.0,
+            0.1 + 0.2,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            -1.0 / 3.0,
+            1.0,
+            123456789.125,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let mut t = Table::new(["a", "b"]);
+        for pair in awkward.chunks(2) {
+            t.push(pair.to_vec());
+        }
+        let bytes = t.to_csv_bytes();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.starts_with("a,b\n"));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].starts_with("0.000") && lines[1].ends_with("001,-0"),
+            "{text}"
+        );
+        assert!(lines[2].starts_with("0.30000000000000004,0.000"), "{text}");
+        assert_eq!(lines[4], "-0.3333333333333333,1");
+        assert_eq!(lines[5], "123456789.125,NaN");
+        assert_eq!(lines[6], "inf,-inf");
+        // Deterministic: the same table gives the same bytes.
+        assert_eq!(bytes, t.to_csv_bytes());
+
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, &bytes).unwrap();
+        let (vals, rows, cols) = read_matrix_csv(&p).unwrap();
+        assert_eq!((rows, cols), (6, 2));
+        for (a, b) in awkward.iter().zip(&vals) {
+            if a.is_nan() {
+                assert!(b.is_nan());
+            } else {
+                assert_eq!(a.to_bits(), b.to_bits(), "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "row has 1 values but the table has 2 columns")]
+    fn push_rejects_wrong_row_length() {
+        Table::new(["a", "b"]).push(vec![1.0]);
+    }
+
+    #[test]
+    fn header_is_optional_and_blank_lines_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "h.csv", "x, y\n1, 2\n\n3,4\n");
+        assert_eq!(
+            read_matrix_csv(&p).unwrap(),
+            (vec![1.0, 2.0, 3.0, 4.0], 2, 2)
+        );
+        let p = write(&dir, "n.csv", "1,2,3\n4,5,6\n");
+        assert_eq!(
+            read_matrix_csv(&p).unwrap(),
+            (vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3)
+        );
+    }
+
+    #[test]
+    fn csv_error_names_row_and_column_of_a_non_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "bad.csv", "x,y\n1,2\n3,abc\n");
+        let msg = read_matrix_csv(&p).unwrap_err().to_string();
+        assert!(msg.contains("row 3, column 2"), "{msg}");
+        assert!(msg.contains("expected a number, found `abc`"), "{msg}");
+        assert!(msg.contains("bad.csv"), "{msg}");
+    }
+
+    #[test]
+    fn csv_error_names_row_and_column_of_a_ragged_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "ragged.csv", "1,2,3\n4,5\n");
+        let err = read_matrix_csv(&p).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let msg = err.to_string();
+        assert!(msg.contains("row 2, column 3"), "{msg}");
+        assert!(msg.contains("expected 3 columns, found 2"), "{msg}");
+    }
+
+    #[test]
+    fn empty_or_header_only_file_is_an_input_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [("e.csv", ""), ("h.csv", "a,b\n")] {
+            let p = write(&dir, name, text);
+            let err = read_matrix_csv(&p).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{err}");
+        }
+        let err = read_matrix_csv(&dir.path().join("missing.csv")).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }));
+    }
+}
