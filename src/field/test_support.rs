@@ -115,3 +115,97 @@ pub fn check_field(f: &dyn VectorField, x: &[f64], u: &[f64], rng: &mut ChaCha8R
     }
     (jx.amax(), ju.amax())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::node::Node;
+    use rand::SeedableRng;
+
+    /// Which derivative a [`Mutant`] gets wrong, and by how much.
+    #[derive(Clone, Copy, Debug)]
+    enum Bug {
+        JvpScale(f64),
+        VjpXScale(f64),
+        VjpUScale(f64),
+        VjpUOverwrites,
+        JvpReadsOut,
+    }
+
+    /// A correct field with one deliberately wrong method: the harness must notice.
+    struct Mutant {
+        inner: Node,
+        bug: Bug,
+    }
+
+    impl VectorField for Mutant {
+        fn state_dim(&self) -> usize {
+            self.inner.state_dim()
+        }
+        fn control_dim(&self) -> usize {
+            self.inner.control_dim()
+        }
+        fn eval(&self, x: &[f64], u: &[f64], out: &mut [f64], s: &mut [f64]) {
+            self.inner.eval(x, u, out, s)
+        }
+        fn jvp_x(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64], s: &mut [f64]) {
+            let before = out[0];
+            self.inner.jvp_x(x, u, v, out, s);
+            match self.bug {
+                Bug::JvpScale(k) => out.iter_mut().for_each(|o| *o *= k),
+                Bug::JvpReadsOut => out[0] += before,
+                _ => {}
+            }
+        }
+        fn vjp_x(&self, x: &[f64], u: &[f64], w: &[f64], out: &mut [f64], s: &mut [f64]) {
+            self.inner.vjp_x(x, u, w, out, s);
+            if let Bug::VjpXScale(k) = self.bug {
+                out.iter_mut().for_each(|o| *o *= k);
+            }
+        }
+        fn vjp_u_acc(&self, x: &[f64], u: &[f64], w: &[f64], out: &mut [f64], s: &mut [f64]) {
+            match self.bug {
+                Bug::VjpUScale(k) => {
+                    let mut tmp = vec![0.0; out.len()];
+                    self.inner.vjp_u_acc(x, u, w, &mut tmp, s);
+                    out.iter_mut().zip(&tmp).for_each(|(o, t)| *o += k * t);
+                }
+                Bug::VjpUOverwrites => {
+                    out.fill(0.0);
+                    self.inner.vjp_u_acc(x, u, w, out, s);
+                }
+                _ => self.inner.vjp_u_acc(x, u, w, out, s),
+            }
+        }
+        fn describe(&self) -> String {
+            format!("mutant {:?}", self.bug)
+        }
+    }
+
+    #[test]
+    fn harness_passes_correct_field_and_catches_small_derivative_errors() {
+        let x = [0.3, -0.8, 0.5];
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let u = normal_vec(&mut rng, 12);
+        let inner = Node::new(3, Activation::Tanh);
+        check_field(&inner, &x, &u, &mut rng);
+        // A relative error of 1e-5 in any derivative, or a broken accumulate/overwrite contract, must be caught.
+        for bug in [
+            Bug::JvpScale(1.0 + 1e-5),
+            Bug::VjpXScale(1.0 + 1e-9),
+            Bug::VjpUScale(1.0 + 1e-5),
+            Bug::VjpUOverwrites,
+            Bug::JvpReadsOut,
+        ] {
+            let f = Mutant {
+                inner: inner.clone(),
+                bug,
+            };
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check_field(&f, &x, &u, &mut ChaCha8Rng::seed_from_u64(2))
+            }))
+            .is_err();
+            assert!(caught, "harness missed {bug:?}");
+        }
+    }
+}
