@@ -9,8 +9,10 @@
 //! [`node::Node`] (σ(Wx + b)), [`node::Node2`] (Wσ(x) + b), [`node::ResNetField`] (σ(Wx)).
 
 pub mod activation;
-// pub mod affine;
-// pub mod node;
+pub mod affine;
+pub mod node;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use activation::Activation;
 
