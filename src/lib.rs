@@ -1,4 +1,5 @@
 //! lieflow — deep learning as control theory.
+pub mod data;
 pub mod error;
 pub mod field;
 
