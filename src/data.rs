@@ -63,11 +63,7 @@ pub enum TargetKind {
 impl Dataset {
     /// Number of points N.
     pub fn n(&self) -> usize {
-        if self.m == 0 {
-            0
-        } else {
-            self.x.len() / self.m
-        }
+        self.x.len().checked_div(self.m).unwrap_or(0)
     }
 
     /// Point i (length m).

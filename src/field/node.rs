@@ -1,12 +1,13 @@
 //! Neural-ODE fields (SPEC §1 table; seed 001 nODE / nODE₂, seed 004 (2.4)). W ∈ R^{m×m} is stored row-major in u
 //! (u[r·m + k] = W_rk), followed by b ∈ R^m where present. σ is applied componentwise.
 //!
-//! - [`Node`]: f(x, u) = σ(z), z = W x + b, d = m² + m:
-//!     ∂f/∂x = diag σ'(z) W,   ∂f_r/∂W_rk = σ'(z_r) x_k,   ∂f_r/∂b_r = σ'(z_r).
-//! - [`Node2`]: f(x, u) = W σ(x) + b, d = m² + m (control-affine in u):
-//!     ∂f/∂x = W diag σ'(x),   ∂f_r/∂W_rk = σ(x_k),   ∂f_r/∂b_r = 1.
-//! - [`ResNetField`]: f(x, u) = σ(W x), d = m² (the depth-limit ResNet of SPEC §6, no bias):
-//!     ∂f/∂x = diag σ'(Wx) W,   ∂f_r/∂W_rk = σ'((Wx)_r) x_k.
+//! ```text
+//! Node:        f = σ(z), z = W x + b, d = m² + m;  ∂f/∂x = diag σ'(z) W,  ∂f_r/∂W_rk = σ'(z_r) x_k,  ∂f_r/∂b_r = σ'(z_r)
+//! Node2:       f = W σ(x) + b, d = m² + m;         ∂f/∂x = W diag σ'(x),  ∂f_r/∂W_rk = σ(x_k),        ∂f_r/∂b_r = 1
+//! ResNetField: f = σ(W x), d = m² (no bias);       ∂f/∂x = diag σ'(Wx) W, ∂f_r/∂W_rk = σ'((Wx)_r) x_k
+//! ```
+//! [`Node`] is the nODE of seed 001, [`Node2`] its control-affine variant nODE₂, [`ResNetField`] the depth-limit
+//! ResNet of SPEC §6 (seed 004 (2.4)).
 //!
 //! Allocation-free: [`Node`] and [`ResNetField`] work row by row without scratch; [`Node2`] keeps σ(x) (or σ'(x)⊙v)
 //! in `scratch[..m]`.
