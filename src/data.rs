@@ -306,6 +306,7 @@ struct Table {
 
 fn read_table(path: &Path) -> Result<Table> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text); // UTF-8 byte-order mark (spreadsheet exports)
     let mut table = Table {
         cols: 0,
         values: Vec::new(),
@@ -618,6 +619,8 @@ mod tests {
         let p = write(&dir, "c.csv", "1,2\n3,NaN\n");
         let e = err(from_csv(&p, None));
         assert!(e.contains("row 2, column 2") && e.contains("finite"), "{e}");
+        let p = write(&dir, "bom.csv", "\u{feff}1,2\r\n3,4\r\n");
+        assert_eq!(from_csv(&p, None).unwrap().x, vec![1.0, 2.0, 3.0, 4.0]);
         let p = write(&dir, "d.csv", "x,y\n");
         assert!(err(from_csv(&p, None)).contains("no data rows"));
         let x = write(&dir, "x.csv", "1,2\n3,4\n");
