@@ -199,6 +199,29 @@ impl Node2 {
     pub fn new(m: usize, act: Activation) -> Self {
         Node2 { m, act }
     }
+
+    /// out = V_j(x) for the control-affine form f = Σ_j u_j V_j: V_{r·m+k}(x) = σ(x_k) e_r, V_{m²+r}(x) = e_r.
+    pub fn basis_eval(&self, j: usize, x: &[f64], out: &mut [f64]) {
+        let m = self.m;
+        debug_assert!(j < m * m + m && x.len() == m && out.len() == m);
+        out.fill(0.0);
+        if j < m * m {
+            out[j / m] = self.act.eval(x[j % m]);
+        } else {
+            out[j - m * m] = 1.0;
+        }
+    }
+
+    /// out = DV_j(x) · v: σ'(x_k) v_k e_r for j = r·m + k, and 0 for the bias fields.
+    pub fn basis_jvp(&self, j: usize, x: &[f64], v: &[f64], out: &mut [f64]) {
+        let m = self.m;
+        debug_assert!(j < m * m + m && x.len() == m && v.len() == m && out.len() == m);
+        out.fill(0.0);
+        if j < m * m {
+            let k = j % m;
+            out[j / m] = self.act.deriv(x[k]) * v[k];
+        }
+    }
 }
 
 impl VectorField for Node2 {
@@ -343,6 +366,23 @@ mod tests {
         // Node2 with σ = relu: only positive coordinates of x are seen.
         Node2::new(2, Activation::Relu).eval(&[1.0, -1.0], &u, &mut out, &mut s);
         assert_eq!(out, [11.0, 23.0]);
+    }
+
+    #[test]
+    fn node2_basis_fields_agree_with_unit_controls() {
+        let f = Node2::new(3, Activation::Sigmoid);
+        let (x, v) = ([0.4, -1.2, 2.0], [0.5, -0.3, 0.9]);
+        let (mut a, mut b, mut s) = ([0.0; 3], [0.0; 3], [0.0; 3]);
+        for j in 0..12 {
+            let mut u = [0.0; 12];
+            u[j] = 1.0;
+            f.eval(&x, &u, &mut a, &mut s);
+            f.basis_eval(j, &x, &mut b);
+            assert_eq!(a, b, "V_{j}");
+            f.jvp_x(&x, &u, &v, &mut a, &mut s);
+            f.basis_jvp(j, &x, &v, &mut b);
+            assert_eq!(a, b, "DV_{j} v");
+        }
     }
 
     #[test]
