@@ -1,16 +1,20 @@
 //! Control-affine fields (SPEC §1 (affine), seed 003 Cuchiero–Larsson–Teichmann):
 //!
-//!     f(x, u) = Σ_{j=1..d} u_j V_j(x),   x ∈ R^m, u ∈ R^d,
-//!     ∂f/∂u = [V_1(x) | … | V_d(x)]   (column j is V_j(x)),
-//!     ∂f/∂x = Σ_j u_j DV_j(x).
+//! ```text
+//! f(x, u) = Σ_{j=1..d} u_j V_j(x),   x ∈ R^m, u ∈ R^d,
+//! ∂f/∂u = [V_1(x) | … | V_d(x)]   (column j is V_j(x)),
+//! ∂f/∂x = Σ_j u_j DV_j(x).
+//! ```
 //!
 //! Each V_j is a [`Basis`] field:
-//! - linear:         V(x) = A x,                         DV = A;
-//! - constant:       V(x) = c,                           DV = 0;
-//! - polynomial:     V(x)_c = Σ_{t: comp(t)=c} coef_t Π_i x_i^{e_{t,i}},
-//!                   ∂V_c/∂x_i = Σ_t coef_t e_{t,i} x_i^{e_{t,i}−1} Π_{k≠i} x_k^{e_{t,k}} (no division, exact at x_i = 0);
-//! - random feature: V(x) = σ(C x + b) componentwise,    DV = diag σ'(C x + b) C, with C, b fixed
-//!                   (drawn once by [`RandomFeature::draw`]).
+//!
+//! ```text
+//! linear:          V(x) = A x,                        DV = A
+//! constant:        V(x) = c,                          DV = 0
+//! polynomial:      V(x)_c = Σ_{t: comp(t)=c} coef_t Π_i x_i^{e_{t,i}},
+//!                  ∂V_c/∂x_i = Σ_t coef_t e_{t,i} x_i^{e_{t,i}−1} Π_{k≠i} x_k^{e_{t,k}}  (no division: exact at x_i = 0)
+//! random feature:  V(x) = σ(C x + b) componentwise,   DV = diag σ'(C x + b) C,  C, b fixed (RandomFeature::draw)
+//! ```
 //!
 //! No method allocates and none needs scratch (`scratch_len() == 0`): the products are formed row by row.
 //! [`AffineField::basis_eval`], [`AffineField::basis_jvp`] and [`AffineField::basis_vjp`] expose V_j and DV_j

@@ -1,12 +1,13 @@
 //! Neural-ODE fields (SPEC §1 table; seed 001 nODE / nODE₂, seed 004 (2.4)). W ∈ R^{m×m} is stored row-major in u
 //! (u[r·m + k] = W_rk), followed by b ∈ R^m where present. σ is applied componentwise.
 //!
-//! - [`Node`]: f(x, u) = σ(z), z = W x + b, d = m² + m:
-//!     ∂f/∂x = diag σ'(z) W,   ∂f_r/∂W_rk = σ'(z_r) x_k,   ∂f_r/∂b_r = σ'(z_r).
-//! - [`Node2`]: f(x, u) = W σ(x) + b, d = m² + m (control-affine in u):
-//!     ∂f/∂x = W diag σ'(x),   ∂f_r/∂W_rk = σ(x_k),   ∂f_r/∂b_r = 1.
-//! - [`ResNetField`]: f(x, u) = σ(W x), d = m² (the depth-limit ResNet of SPEC §6, no bias):
-//!     ∂f/∂x = diag σ'(Wx) W,   ∂f_r/∂W_rk = σ'((Wx)_r) x_k.
+//! ```text
+//! Node:        f = σ(z), z = W x + b, d = m² + m;  ∂f/∂x = diag σ'(z) W,  ∂f_r/∂W_rk = σ'(z_r) x_k,  ∂f_r/∂b_r = σ'(z_r)
+//! Node2:       f = W σ(x) + b, d = m² + m;         ∂f/∂x = W diag σ'(x),  ∂f_r/∂W_rk = σ(x_k),        ∂f_r/∂b_r = 1
+//! ResNetField: f = σ(W x), d = m² (no bias);       ∂f/∂x = diag σ'(Wx) W, ∂f_r/∂W_rk = σ'((Wx)_r) x_k
+//! ```
+//! [`Node`] is the nODE of seed 001, [`Node2`] its control-affine variant nODE₂, [`ResNetField`] the depth-limit
+//! ResNet of SPEC §6 (seed 004 (2.4)).
 //!
 //! Allocation-free: [`Node`] and [`ResNetField`] work row by row without scratch; [`Node2`] keeps σ(x) (or σ'(x)⊙v)
 //! in `scratch[..m]`.
@@ -198,6 +199,29 @@ impl Node2 {
     pub fn new(m: usize, act: Activation) -> Self {
         Node2 { m, act }
     }
+
+    /// out = V_j(x) for the control-affine form f = Σ_j u_j V_j: V_{r·m+k}(x) = σ(x_k) e_r, V_{m²+r}(x) = e_r.
+    pub fn basis_eval(&self, j: usize, x: &[f64], out: &mut [f64]) {
+        let m = self.m;
+        debug_assert!(j < m * m + m && x.len() == m && out.len() == m);
+        out.fill(0.0);
+        if j < m * m {
+            out[j / m] = self.act.eval(x[j % m]);
+        } else {
+            out[j - m * m] = 1.0;
+        }
+    }
+
+    /// out = DV_j(x) · v: σ'(x_k) v_k e_r for j = r·m + k, and 0 for the bias fields.
+    pub fn basis_jvp(&self, j: usize, x: &[f64], v: &[f64], out: &mut [f64]) {
+        let m = self.m;
+        debug_assert!(j < m * m + m && x.len() == m && v.len() == m && out.len() == m);
+        out.fill(0.0);
+        if j < m * m {
+            let k = j % m;
+            out[j / m] = self.act.deriv(x[k]) * v[k];
+        }
+    }
 }
 
 impl VectorField for Node2 {
@@ -342,6 +366,23 @@ mod tests {
         // Node2 with σ = relu: only positive coordinates of x are seen.
         Node2::new(2, Activation::Relu).eval(&[1.0, -1.0], &u, &mut out, &mut s);
         assert_eq!(out, [11.0, 23.0]);
+    }
+
+    #[test]
+    fn node2_basis_fields_agree_with_unit_controls() {
+        let f = Node2::new(3, Activation::Sigmoid);
+        let (x, v) = ([0.4, -1.2, 2.0], [0.5, -0.3, 0.9]);
+        let (mut a, mut b, mut s) = ([0.0; 3], [0.0; 3], [0.0; 3]);
+        for j in 0..12 {
+            let mut u = [0.0; 12];
+            u[j] = 1.0;
+            f.eval(&x, &u, &mut a, &mut s);
+            f.basis_eval(j, &x, &mut b);
+            assert_eq!(a, b, "V_{j}");
+            f.jvp_x(&x, &u, &v, &mut a, &mut s);
+            f.basis_jvp(j, &x, &v, &mut b);
+            assert_eq!(a, b, "DV_{j} v");
+        }
     }
 
     #[test]

@@ -1,0 +1,94 @@
+//! The field methods used in step loops (eval, jvp_x, vjp_x, vjp_u_acc, basis_eval, basis_jvp) never allocate
+//! (ARCHITECTURE habit 6). A counting global allocator records allocations made by the current thread.
+
+use lieflow::field::affine::{AffineField, Basis, Monomial, RandomFeature};
+use lieflow::field::node::{Node, Node2, ResNetField};
+use lieflow::field::{Activation, VectorField};
+use nalgebra::DMatrix;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCS.with(|c| c.get());
+    f();
+    ALLOCS.with(|c| c.get()) - before
+}
+
+fn exercise(f: &dyn VectorField) -> usize {
+    let (m, d) = (f.state_dim(), f.control_dim());
+    let x: Vec<f64> = (0..m).map(|i| 0.3 + 0.1 * i as f64).collect();
+    let u: Vec<f64> = (0..d).map(|j| 0.2 - 0.05 * j as f64).collect();
+    let (v, w) = (vec![0.5; m], vec![-0.25; m]);
+    let (mut out, mut g, mut scratch) = (vec![0.0; m], vec![0.0; d], vec![0.0; f.scratch_len()]);
+    allocations_during(|| {
+        f.eval(&x, &u, &mut out, &mut scratch);
+        f.jvp_x(&x, &u, &v, &mut out, &mut scratch);
+        f.vjp_x(&x, &u, &w, &mut out, &mut scratch);
+        f.vjp_u_acc(&x, &u, &w, &mut g, &mut scratch);
+    })
+}
+
+#[test]
+fn field_methods_do_not_allocate() {
+    let m = 3;
+    let act = Activation::Polynomial {
+        coeffs: vec![0.0, 1.0, 0.5],
+    };
+    let affine = AffineField::new(
+        m,
+        vec![
+            Basis::Linear {
+                a: DMatrix::identity(m, m),
+            },
+            Basis::Constant { c: vec![1.0; m] },
+            Basis::Polynomial {
+                terms: vec![Monomial {
+                    component: 1,
+                    exponents: vec![1, 2, 0],
+                    coef: 2.0,
+                }],
+            },
+            RandomFeature::draw(m, act.clone(), 1, 1.0).into(),
+        ],
+    )
+    .unwrap();
+    let fields: Vec<Box<dyn VectorField>> = vec![
+        Box::new(affine.clone()),
+        Box::new(Node::new(m, act.clone())),
+        Box::new(Node2::new(m, act.clone())),
+        Box::new(ResNetField::new(m, act)),
+    ];
+    for f in &fields {
+        assert_eq!(exercise(f.as_ref()), 0, "{} allocates", f.describe());
+    }
+    let (x, v, mut out) = ([0.1, 0.2, 0.3], [1.0, 0.0, -1.0], [0.0; 3]);
+    let n = allocations_during(|| {
+        for j in 0..4 {
+            affine.basis_eval(j, &x, &mut out);
+            affine.basis_jvp(j, &x, &v, &mut out);
+            affine.basis_vjp(j, &x, &v, &mut out);
+        }
+    });
+    assert_eq!(n, 0);
+    // The counter works: a Vec allocation is seen.
+    assert!(allocations_during(|| drop(std::hint::black_box(vec![1.0f64; 8]))) > 0);
+}
