@@ -7,9 +7,25 @@ use common::*;
 fn quickstart_writes_manifest_summary_csv_and_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("q");
-    let o = lieflow(tmp.path(), &["run", scenario("quickstart.toml").to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let o = lieflow(
+        tmp.path(),
+        &[
+            "run",
+            scenario("quickstart.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    for f in ["manifest.json", "summary.json", "trajectories.csv", "final.csv", "trajectories.png", "trajectories.svg"] {
+    for f in [
+        "manifest.json",
+        "summary.json",
+        "trajectories.csv",
+        "final.csv",
+        "trajectories.png",
+        "trajectories.svg",
+    ] {
         let p = out.join(f);
         assert!(p.metadata().map(|m| m.len() > 0).unwrap_or(false), "missing {f}");
     }
@@ -20,7 +36,11 @@ fn quickstart_writes_manifest_summary_csv_and_figures() {
     let png = std::fs::read(out.join("trajectories.png")).unwrap();
     assert_eq!(&png[..4], b"\x89PNG");
     // No temporary folders are left next to the output.
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
@@ -28,7 +48,16 @@ fn quickstart_writes_manifest_summary_csv_and_figures() {
 fn convergence_orders_match_the_schemes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("c");
-    let o = lieflow(tmp.path(), &["run", scenario("convergence-orders.toml").to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let o = lieflow(
+        tmp.path(),
+        &[
+            "run",
+            scenario("convergence-orders.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let s = json(&out.join("summary.json"));
     let euler = s["orders"]["euler"].as_f64().unwrap();
@@ -44,17 +73,48 @@ fn same_seed_gives_identical_csv_for_one_and_two_threads() {
     let mut outs = Vec::new();
     for t in ["1", "2"] {
         let out = tmp.path().join(format!("t{t}"));
-        let o = lieflow(tmp.path(), &["run", scenario("quickstart.toml").to_str().unwrap(), "--out", out.to_str().unwrap(), "--threads", t, "--seed", "11", "--quiet"]);
+        let o = lieflow(
+            tmp.path(),
+            &[
+                "run",
+                scenario("quickstart.toml").to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--threads",
+                t,
+                "--seed",
+                "11",
+                "--quiet",
+            ],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         outs.push(out);
     }
     for f in ["trajectories.csv", "final.csv", "controls.csv", "summary.json"] {
-        assert_eq!(std::fs::read(outs[0].join(f)).unwrap(), std::fs::read(outs[1].join(f)).unwrap(), "{f} differs");
+        assert_eq!(
+            std::fs::read(outs[0].join(f)).unwrap(),
+            std::fs::read(outs[1].join(f)).unwrap(),
+            "{f} differs"
+        );
     }
     // And the seed matters.
     let other = tmp.path().join("other");
-    assert!(lieflow(tmp.path(), &["run", scenario("quickstart.toml").to_str().unwrap(), "--out", other.to_str().unwrap(), "--quiet"]).status.success());
-    assert_ne!(std::fs::read(outs[0].join("final.csv")).unwrap(), std::fs::read(other.join("final.csv")).unwrap());
+    assert!(lieflow(
+        tmp.path(),
+        &[
+            "run",
+            scenario("quickstart.toml").to_str().unwrap(),
+            "--out",
+            other.to_str().unwrap(),
+            "--quiet"
+        ]
+    )
+    .status
+    .success());
+    assert_ne!(
+        std::fs::read(outs[0].join("final.csv")).unwrap(),
+        std::fs::read(other.join("final.csv")).unwrap()
+    );
 }
 
 const GOOD: &str = "study = \"simulate\"\n[model]\nfamily = \"node\"\ndim = 2\n[time]\nhorizon = 1.0\nintervals = 4\n[controls]\nsource = \"random\"\n[data]\nkind = \"points\"\npoints = [[0.0, 1.0], [1.0, 0.5]]\n";
@@ -63,14 +123,21 @@ fn bad_input(text: &str, expect: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let p = write(tmp.path(), "bad.toml", text);
     let out = tmp.path().join("out");
-    let o = lieflow(tmp.path(), &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let o = lieflow(
+        tmp.path(),
+        &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("bad.toml"), "{err}");
     for e in expect {
         assert!(err.contains(e), "expected `{e}` in: {err}");
     }
-    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(left.len(), 1, "output left behind: {left:?}");
 }
 
@@ -90,7 +157,10 @@ fn malformed_toml_is_rejected() {
 
 #[test]
 fn unknown_key_is_rejected() {
-    bad_input(&GOOD.replace("intervals = 4", "intervals = 4\nlayers = 3"), &["layers", "line 8"]);
+    bad_input(
+        &GOOD.replace("intervals = 4", "intervals = 4\nlayers = 3"),
+        &["layers", "line 8"],
+    );
 }
 
 #[test]
@@ -100,7 +170,10 @@ fn dimension_mismatch_is_rejected() {
 
 #[test]
 fn nonpositive_horizon_is_rejected() {
-    bad_input(&GOOD.replace("horizon = 1.0", "horizon = 0.0"), &["time.horizon", "> 0"]);
+    bad_input(
+        &GOOD.replace("horizon = 1.0", "horizon = 0.0"),
+        &["time.horizon", "> 0"],
+    );
     bad_input(&GOOD.replace("horizon = 1.0", "horizon = -2.0"), &["time.horizon"]);
 }
 
@@ -109,11 +182,18 @@ fn nan_in_data_is_rejected() {
     bad_input(&GOOD.replace("[1.0, 0.5]", "[1.0, nan]"), &["NaN"]);
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "x.csv", "0.5,1\nnan,2\n");
-    let text = GOOD.replace("kind = \"points\"\npoints = [[0.0, 1.0], [1.0, 0.5]]", "kind = \"csv\"\ninputs = \"x.csv\"");
+    let text = GOOD.replace(
+        "kind = \"points\"\npoints = [[0.0, 1.0], [1.0, 0.5]]",
+        "kind = \"csv\"\ninputs = \"x.csv\"",
+    );
     let p = write(tmp.path(), "bad.toml", &text);
     let o = lieflow(tmp.path(), &["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("x.csv") && stderr(&o).contains("row 2"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("x.csv") && stderr(&o).contains("row 2"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!tmp.path().join("output").exists());
 }
 
@@ -132,7 +212,10 @@ fn blow_up_reports_point_and_time_with_exit_1() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("point 1") && err.contains("t = "), "{err}");
-    assert!(!tmp.path().join("output").exists(), "a failed simulation leaves no folder");
+    // A failed simulation leaves neither the result folder nor a temporary one.
+    assert!(!tmp.path().join("output/blow").exists());
+    let left: Vec<_> = std::fs::read_dir(tmp.path().join("output")).unwrap().filter_map(|e| e.ok()).collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
@@ -143,7 +226,10 @@ fn validate_and_list() {
     let o = lieflow(Path::new(env!("CARGO_MANIFEST_DIR")), &["list"]);
     assert!(o.status.success());
     let s = String::from_utf8_lossy(&o.stdout);
-    assert!(s.contains("quickstart.toml") && s.contains("convergence-orders.toml"), "{s}");
+    assert!(
+        s.contains("quickstart.toml") && s.contains("convergence-orders.toml"),
+        "{s}"
+    );
     assert!(!s.contains("INVALID"), "{s}");
 }
 

@@ -11,7 +11,11 @@ pub fn scenario(name: &str) -> PathBuf {
 
 /// Run `lieflow ARGS` with `cwd` as working directory.
 pub fn lieflow(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lieflow")).current_dir(cwd).args(args).output().expect("lieflow runs")
+    Command::new(env!("CARGO_BIN_EXE_lieflow"))
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("lieflow runs")
 }
 
 /// Write `text` to `dir/name` and return the path.

@@ -31,12 +31,21 @@ pub fn line(xs: &[f64], ys: &[f64]) -> Option<LineFit> {
     let slope = sxy / sxx;
     let intercept = my - slope * mx;
     let slope_stderr = if n > 2 {
-        let rss: f64 = xs[..n].iter().zip(&ys[..n]).map(|(x, y)| (y - intercept - slope * x).powi(2)).sum();
+        let rss: f64 = xs[..n]
+            .iter()
+            .zip(&ys[..n])
+            .map(|(x, y)| (y - intercept - slope * x).powi(2))
+            .sum();
         (rss / (n as f64 - 2.0) / sxx).sqrt()
     } else {
         0.0
     };
-    Some(LineFit { slope, intercept, slope_stderr, n })
+    Some(LineFit {
+        slope,
+        intercept,
+        slope_stderr,
+        n,
+    })
 }
 
 /// The order p of err ≈ C h^p: slope of log err against log h, using only positive finite errors.

@@ -52,8 +52,16 @@ pub fn problem(name: &str) -> Option<ExactProblem> {
         }
         "logistic" => {
             let terms = vec![
-                Monomial { component: 0, exponents: vec![1], coef: -1.0 },
-                Monomial { component: 0, exponents: vec![2], coef: -1.0 },
+                Monomial {
+                    component: 0,
+                    exponents: vec![1],
+                    coef: -1.0,
+                },
+                Monomial {
+                    component: 0,
+                    exponents: vec![2],
+                    coef: -1.0,
+                },
             ];
             Some(ExactProblem {
                 name: "logistic",
@@ -75,10 +83,18 @@ pub fn errors(p: &ExactProblem, scheme: SchemeKind, steps: &[usize]) -> Result<V
     steps
         .iter()
         .map(|&k| {
-            let grid = TimeGrid { horizon: p.horizon, intervals: k };
+            let grid = TimeGrid {
+                horizon: p.horizon,
+                intervals: k,
+            };
             let control = PiecewiseConstant::constant(grid, &[1.0]);
             let tr = simulate(&p.field, &control, &Solver::fixed(scheme, 1), &p.x0, &SaveAt::Final)?;
-            Ok(tr.final_states().iter().zip(&p.exact).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max))
+            Ok(tr
+                .final_states()
+                .iter()
+                .zip(&p.exact)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max))
         })
         .collect()
 }

@@ -14,7 +14,12 @@ pub fn list(dir: &Path) -> Result<()> {
     files.sort();
     for path in files {
         match ScenarioFile::load(&path) {
-            Ok(f) => println!("{:<34} {:<12} {}", path.display(), f.scenario.study, f.scenario.description),
+            Ok(f) => println!(
+                "{:<34} {:<12} {}",
+                path.display(),
+                f.scenario.study,
+                f.scenario.description
+            ),
             Err(e) => println!("{:<34} {:<12} INVALID: {e}", path.display(), "?"),
         }
     }

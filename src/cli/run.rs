@@ -15,7 +15,14 @@ fn load(path: &Path, seed: Option<u64>) -> Result<(ScenarioFile, &'static dyn St
         file.scenario.seed = s;
     }
     let study = registry::lookup(&file.scenario.study).ok_or_else(|| {
-        file.error("study", format!("unknown study `{}`; expected one of {:?}", file.scenario.study, registry::names()))
+        file.error(
+            "study",
+            format!(
+                "unknown study `{}`; expected one of {:?}",
+                file.scenario.study,
+                registry::names()
+            ),
+        )
     })?;
     Ok((file, study))
 }
@@ -23,7 +30,10 @@ fn load(path: &Path, seed: Option<u64>) -> Result<(ScenarioFile, &'static dyn St
 /// `lieflow validate SCENARIO`.
 pub fn validate(path: &Path) -> Result<()> {
     let (file, study) = load(path, None)?;
-    study.validate(&Context { file: &file, quiet: true })?;
+    study.validate(&Context {
+        file: &file,
+        quiet: true,
+    })?;
     println!("{}: ok ({} study `{}`)", path.display(), study.name(), file.name());
     Ok(())
 }
@@ -37,7 +47,8 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
         }
         b = b.num_threads(t);
     }
-    b.build().map_err(|e| Error::input("--threads", "--threads", e.to_string()))
+    b.build()
+        .map_err(|e| Error::input("--threads", "--threads", e.to_string()))
 }
 
 /// `lieflow run SCENARIO`.
@@ -49,7 +60,10 @@ pub fn run(a: &RunArgs) -> Result<()> {
     let ctx = Context { file: &file, quiet };
     // Everything is validated before an output folder exists: bad input leaves nothing behind.
     pool.install(|| study.validate(&ctx))?;
-    let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from("output").join(file.name()));
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(file.name()));
     let dir = RunDir::create(&out_dir)?;
     let mut out = StudyOutput::default();
     let result = pool.install(|| study.run(&ctx, &mut out));
@@ -114,7 +128,10 @@ fn write_outputs(
         solver: out.solver.clone(),
         timings_s: timings,
         wall_time_s: started.elapsed().as_secs_f64(),
-        started_unix: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        started_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
         command: std::env::args().collect(),
         extra: serde_json::json!({ "threads_requested": a.threads }),
     };

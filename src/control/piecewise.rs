@@ -27,7 +27,9 @@ impl PiecewiseConstant {
     pub fn random(grid: TimeGrid, d: usize, scale: f64, seed: u64) -> Self {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let normal = Normal::new(0.0, 1.0).expect("unit normal");
-        let values = (0..grid.intervals * d).map(|_| scale * normal.sample(&mut rng)).collect();
+        let values = (0..grid.intervals * d)
+            .map(|_| scale * normal.sample(&mut rng))
+            .collect();
         Self::new(grid, d, values)
     }
     /// All K × d values, row-major (the trainer's parameter vector).
@@ -58,7 +60,10 @@ mod tests {
 
     #[test]
     fn rows_and_increments() {
-        let g = TimeGrid { horizon: 2.0, intervals: 4 };
+        let g = TimeGrid {
+            horizon: 2.0,
+            intervals: 4,
+        };
         let c = PiecewiseConstant::new(g, 2, (0..8).map(f64::from).collect());
         assert_eq!(c.value(2), &[4.0, 5.0]);
         let mut inc = [0.0; 2];
@@ -69,8 +74,17 @@ mod tests {
 
     #[test]
     fn random_is_seeded() {
-        let g = TimeGrid { horizon: 1.0, intervals: 3 };
-        assert_eq!(PiecewiseConstant::random(g, 2, 1.0, 5), PiecewiseConstant::random(g, 2, 1.0, 5));
-        assert_ne!(PiecewiseConstant::random(g, 2, 1.0, 5), PiecewiseConstant::random(g, 2, 1.0, 6));
+        let g = TimeGrid {
+            horizon: 1.0,
+            intervals: 3,
+        };
+        assert_eq!(
+            PiecewiseConstant::random(g, 2, 1.0, 5),
+            PiecewiseConstant::random(g, 2, 1.0, 5)
+        );
+        assert_ne!(
+            PiecewiseConstant::random(g, 2, 1.0, 5),
+            PiecewiseConstant::random(g, 2, 1.0, 6)
+        );
     }
 }

@@ -25,6 +25,7 @@ impl Scheme for Euler {
             *xi += h * ki;
         }
     }
+    #[allow(clippy::too_many_arguments)]
     fn step_vjp(
         &self,
         f: &dyn VectorField,

@@ -46,6 +46,7 @@ pub trait Scheme: Send + Sync {
     fn step(&self, f: &dyn VectorField, u: &[f64], h: f64, x: &mut [f64], ws: &mut Workspace);
     /// Reverse of one step. On entry `lam` = ∂J/∂x_{n+1}; on exit `lam` = ∂J/∂x_n = (∂Ψ/∂x)ᵀ lam, and
     /// `gu` += (∂Ψ/∂u)ᵀ lam. `x` is x_n (the state before the step); stages are recomputed from it.
+    #[allow(clippy::too_many_arguments)]
     fn step_vjp(
         &self,
         f: &dyn VectorField,

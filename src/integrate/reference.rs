@@ -8,7 +8,7 @@ use crate::control::Control;
 use crate::field::VectorField;
 use crate::{Error, Result};
 use ode_solvers::dop_shared::IntegrationError;
-use ode_solvers::{DVector, Dopri5, System};
+use ode_solvers::{DVector, Dopri5, OutputType, System};
 use std::cell::RefCell;
 
 struct Frozen<'a> {
@@ -19,7 +19,8 @@ struct Frozen<'a> {
 
 impl System<f64, DVector<f64>> for Frozen<'_> {
     fn system(&self, _t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
-        self.f.eval(y.as_slice(), self.u, dy.as_mut_slice(), &mut self.scratch.borrow_mut());
+        self.f
+            .eval(y.as_slice(), self.u, dy.as_mut_slice(), &mut self.scratch.borrow_mut());
     }
 }
 
@@ -36,8 +37,32 @@ pub fn integrate_frozen(
     if t1 <= t0 {
         return Ok((x.to_vec(), 0));
     }
-    let sys = Frozen { f, u, scratch: RefCell::new(vec![0.0; f.scratch_len()]) };
-    let mut solver = Dopri5::new(sys, t0, t1, t1 - t0, DVector::from_column_slice(x), rtol, atol);
+    let sys = Frozen {
+        f,
+        u,
+        scratch: RefCell::new(vec![0.0; f.scratch_len()]),
+    };
+    let span = t1 - t0;
+    // Sparse output: the last recorded state is the accepted step that lands exactly on t1 (the dense-output
+    // mode interpolates and can miss the endpoint). Controller settings are ode_solvers' defaults.
+    let mut solver = Dopri5::from_param(
+        sys,
+        t0,
+        t1,
+        span,
+        DVector::from_column_slice(x),
+        rtol,
+        atol,
+        0.9,
+        0.04,
+        0.2,
+        10.0,
+        span,
+        0.0,
+        100_000,
+        1000,
+        OutputType::Sparse,
+    );
     match solver.integrate() {
         Ok(stats) => {
             let y = solver.y_out().last().expect("Dopri5 records the final state");
@@ -74,12 +99,21 @@ pub(super) fn block(
             let t_end = grid.t(k + 1);
             loop {
                 // Stop at save times inside this interval, then at its right end.
-                let target = if next < ns && times[next] <= t_end { times[next] } else { t_end };
+                let target = if next < ns && times[next] <= t_end {
+                    times[next]
+                } else {
+                    t_end
+                };
                 let (y, e) = integrate_frozen(field, control.value(k), &x, t, target, solver.rtol, solver.atol)
                     .map_err(|(what, at)| Error::numerical(what, at, k, Some(point)))?;
                 evals += e;
                 if let Some(c) = y.iter().position(|v| !v.is_finite()) {
-                    return Err(Error::numerical(format!("non-finite state, component {c}"), target, k, Some(point)));
+                    return Err(Error::numerical(
+                        format!("non-finite state, component {c}"),
+                        target,
+                        k,
+                        Some(point),
+                    ));
                 }
                 x = y;
                 t = target;

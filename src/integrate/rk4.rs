@@ -40,6 +40,7 @@ impl Scheme for Rk4 {
             x[i] += c * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
         }
     }
+    #[allow(clippy::too_many_arguments)]
     fn step_vjp(
         &self,
         f: &dyn VectorField,

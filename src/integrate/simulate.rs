@@ -27,7 +27,12 @@ pub struct Solver {
 impl Solver {
     /// A fixed-step solver with `substeps` steps per interval.
     pub fn fixed(scheme: SchemeKind, substeps: usize) -> Self {
-        Self { scheme, substeps, rtol: 1e-9, atol: 1e-12 }
+        Self {
+            scheme,
+            substeps,
+            rtol: 1e-9,
+            atol: 1e-12,
+        }
     }
 }
 
@@ -84,7 +89,13 @@ fn save_times(save: &SaveAt, horizon: f64, k: usize, s: usize) -> Result<Vec<f64
     let steps = k * s;
     let grid = |n: usize, total: usize| -> Vec<f64> {
         (0..=total)
-            .map(|j| if j == total { horizon } else { horizon * j as f64 / (n as f64) })
+            .map(|j| {
+                if j == total {
+                    horizon
+                } else {
+                    horizon * j as f64 / (n as f64)
+                }
+            })
             .collect()
     };
     Ok(match save {
@@ -98,7 +109,11 @@ fn save_times(save: &SaveAt, horizon: f64, k: usize, s: usize) -> Result<Vec<f64
                 }
             }
             if let Some(t) = ts.iter().find(|t| !(0.0..=horizon).contains(*t)) {
-                return Err(Error::input("", "solver.save_times", format!("time {t} is outside [0, {horizon}]")));
+                return Err(Error::input(
+                    "",
+                    "solver.save_times",
+                    format!("time {t} is outside [0, {horizon}]"),
+                ));
             }
             if ts.is_empty() {
                 return Err(Error::input("", "solver.save_times", "at least one time is needed"));
@@ -116,10 +131,16 @@ fn resolve(times: &[f64], horizon: f64, steps: usize) -> Vec<SavePoint> {
             let r = t / h;
             let n = r.round();
             if (r - n).abs() < 1e-9 * r.max(1.0) {
-                SavePoint { step: n as usize, dt: 0.0 }
+                SavePoint {
+                    step: n as usize,
+                    dt: 0.0,
+                }
             } else {
                 let n = r.floor() as usize;
-                SavePoint { step: n, dt: t - h * n as f64 }
+                SavePoint {
+                    step: n,
+                    dt: t - h * n as f64,
+                }
             }
         })
         .collect()
@@ -154,7 +175,13 @@ pub fn simulate(
     for r in results {
         f_evals += r?;
     }
-    Ok(Trajectory { times, n, m, states, f_evals })
+    Ok(Trajectory {
+        times,
+        n,
+        m,
+        states,
+        f_evals,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -206,7 +233,11 @@ fn fixed_block(
             scheme.step(field, u, h, &mut x, &mut ws);
             evals += evals_per_step;
             if let Some(c) = x.iter().position(|v| !v.is_finite()) {
-                let what = if x[c].is_nan() { "NaN in the state" } else { "overflow (infinite state)" };
+                let what = if x[c].is_nan() {
+                    "NaN in the state"
+                } else {
+                    "overflow (infinite state)"
+                };
                 return Err(Error::numerical(
                     format!("{what}, component {c}"),
                     h * (step + 1) as f64,

@@ -81,11 +81,7 @@ impl Series {
 
 impl Figure {
     /// An empty figure with a title and axis labels.
-    pub fn new(
-        title: impl Into<String>,
-        x_label: impl Into<String>,
-        y_label: impl Into<String>,
-    ) -> Self {
+    pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
         Figure {
             title: title.into(),
             x_label: x_label.into(),
@@ -130,14 +126,8 @@ const THIN_ABOVE: usize = 12;
 
 fn ensure_font() -> Result<()> {
     static OK: OnceLock<bool> = OnceLock::new();
-    let ok = *OK.get_or_init(|| {
-        register_font(
-            FONT,
-            FontStyle::Normal,
-            include_bytes!("../../assets/DejaVuSans.ttf"),
-        )
-        .is_ok()
-    });
+    let ok = *OK
+        .get_or_init(|| register_font(FONT, FontStyle::Normal, include_bytes!("../../assets/DejaVuSans.ttf")).is_ok());
     if ok {
         Ok(())
     } else {
@@ -234,10 +224,7 @@ impl Prepared {
 }
 
 fn region_ok(r: &Region, fig: &Figure) -> bool {
-    usable(r.x0, fig.log_x)
-        && usable(r.x1, fig.log_x)
-        && usable(r.y0, fig.log_y)
-        && usable(r.y1, fig.log_y)
+    usable(r.x0, fig.log_x) && usable(r.x1, fig.log_x) && usable(r.y0, fig.log_y) && usable(r.y1, fig.log_y)
 }
 
 /// Widen one linear range so that both axes have the same data units per pixel.
@@ -265,10 +252,7 @@ pub fn render(fig: &Figure, png: &Path, svg: &Path) -> Result<()> {
     ensure_font()?;
     let prep = Prepared::new(fig);
     let plot_err = |path: &Path, e: Box<dyn StdError>| {
-        Error::io(
-            path,
-            std::io::Error::other(format!("cannot render figure: {e}")),
-        )
+        Error::io(path, std::io::Error::other(format!("cannot render figure: {e}")))
     };
     {
         let root = BitMapBackend::new(png, SIZE).into_drawing_area();
@@ -284,11 +268,7 @@ pub fn render(fig: &Figure, png: &Path, svg: &Path) -> Result<()> {
     std::fs::write(svg, text).map_err(|e| Error::io(svg, e))
 }
 
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    fig: &Figure,
-    prep: &Prepared,
-) -> DrawResult
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, prep: &Prepared) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -305,23 +285,11 @@ where
         (false, false) => chart(&area, fig, prep, x.0..x.1, y.0..y.1),
         (true, false) => chart(&area, fig, prep, (x.0..x.1).log_scale(), y.0..y.1),
         (false, true) => chart(&area, fig, prep, x.0..x.1, (y.0..y.1).log_scale()),
-        (true, true) => chart(
-            &area,
-            fig,
-            prep,
-            (x.0..x.1).log_scale(),
-            (y.0..y.1).log_scale(),
-        ),
+        (true, true) => chart(&area, fig, prep, (x.0..x.1).log_scale(), (y.0..y.1).log_scale()),
     }
 }
 
-fn chart<DB, X, Y>(
-    area: &DrawingArea<DB, Shift>,
-    fig: &Figure,
-    prep: &Prepared,
-    xs: X,
-    ys: Y,
-) -> DrawResult
+fn chart<DB, X, Y>(area: &DrawingArea<DB, Shift>, fig: &Figure, prep: &Prepared, xs: X, ys: Y) -> DrawResult
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -377,18 +345,13 @@ where
             )?;
             if let Some(label) = &s.label {
                 labeled = true;
-                anno.label(label.as_str()).legend(move |(px, py)| {
-                    PathElement::new(vec![(px, py), (px + 20, py)], line_style)
-                });
+                anno.label(label.as_str())
+                    .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 20, py)], line_style));
             }
         }
         if matches!(s.mark, Mark::Points | Mark::LinePoints) {
             let r = if width == 1 { 2 } else { 3 };
-            let anno = chart.draw_series(
-                segs.iter()
-                    .flatten()
-                    .map(|&p| Circle::new(p, r, color.filled())),
-            )?;
+            let anno = chart.draw_series(segs.iter().flatten().map(|&p| Circle::new(p, r, color.filled())))?;
             if let (Mark::Points, Some(label)) = (s.mark, &s.label) {
                 labeled = true;
                 anno.label(label.as_str())
@@ -430,10 +393,7 @@ where
             [(x0, y0), (x0 + tw + 12, y0 + box_h)],
             WHITE.mix(0.85).filled(),
         ))?;
-        plot.draw(&Rectangle::new(
-            [(x0, y0), (x0 + tw + 12, y0 + box_h)],
-            BLACK.mix(0.4),
-        ))?;
+        plot.draw(&Rectangle::new([(x0, y0), (x0 + tw + 12, y0 + box_h)], BLACK.mix(0.4)))?;
         for (k, line) in fig.annotations.iter().enumerate() {
             let pos = (x0 + 6, y0 + 6 + lh * k as i32);
             plot.draw(&Text::new(line.as_str(), pos, text_style.clone()))?;
@@ -456,12 +416,7 @@ mod tests {
     }
 
     fn render_in(dir: &Path, stem: &str, fig: &Figure) {
-        render(
-            fig,
-            &dir.join(format!("{stem}.png")),
-            &dir.join(format!("{stem}.svg")),
-        )
-        .unwrap();
+        render(fig, &dir.join(format!("{stem}.png")), &dir.join(format!("{stem}.svg"))).unwrap();
         check_outputs(dir, stem, &fig.title);
     }
 
@@ -489,10 +444,7 @@ mod tests {
             mark: Mark::Points,
             color: Some(3),
         });
-        fig.annotations = vec![
-            "slope euler = 1.00 ± 0.01".into(),
-            "slope rk4 = 4.00".into(),
-        ];
+        fig.annotations = vec!["slope euler = 1.00 ± 0.01".into(), "slope rk4 = 4.00".into()];
         render_in(dir.path(), "loglog", &fig);
     }
 
@@ -504,10 +456,7 @@ mod tests {
         let n = 40;
         for i in 0..n {
             for j in 0..n {
-                let (x0, y0) = (
-                    -2.0 + 4.0 * i as f64 / n as f64,
-                    -1.0 + 2.0 * j as f64 / n as f64,
-                );
+                let (x0, y0) = (-2.0 + 4.0 * i as f64 / n as f64, -1.0 + 2.0 * j as f64 / n as f64);
                 fig.regions.push(Region {
                     x0,
                     x1: x0 + 4.0 / n as f64,
@@ -548,10 +497,8 @@ mod tests {
     fn empty_figure_renders_axes_and_a_note() {
         let dir = tempfile::tempdir().unwrap();
         let mut fig = Figure::new("Nothing here", "x", "y");
-        fig.series.push(Series::line(
-            "nan",
-            vec![(f64::NAN, 1.0), (0.0, f64::INFINITY)],
-        ));
+        fig.series
+            .push(Series::line("nan", vec![(f64::NAN, 1.0), (0.0, f64::INFINITY)]));
         render_in(dir.path(), "empty", &fig);
         let svg = std::fs::read_to_string(dir.path().join("empty.svg")).unwrap();
         assert!(svg.contains("no finite data to plot"));

@@ -29,9 +29,9 @@ impl Progress {
             return Self::hidden();
         }
         let bar = ProgressBar::new(len);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} (eta {eta}) {msg}",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} (eta {eta}) {msg}")
+        {
             bar.set_style(style);
         }
         bar.set_prefix(msg.to_string());

@@ -42,9 +42,7 @@ fn sibling(path: &Path, tag: &str) -> Result<PathBuf> {
 
 fn create_parent(path: &Path) -> Result<()> {
     match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => {
-            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))
-        }
+        Some(p) if !p.as_os_str().is_empty() => std::fs::create_dir_all(p).map_err(|e| Error::io(p, e)),
         _ => Ok(()),
     }
 }
@@ -206,8 +204,7 @@ mod tests {
         assert!(tmp.is_dir());
         assert!(!fin.exists(), "final folder must not exist before commit");
         run.write_bytes("a.txt", b"hello").unwrap();
-        run.write_json("m.json", &serde_json::json!({"k": 1}))
-            .unwrap();
+        run.write_json("m.json", &serde_json::json!({"k": 1})).unwrap();
         let mut t = Table::new(["x"]);
         t.push(vec![0.5]);
         run.write_table("t.csv", &t).unwrap();
@@ -216,10 +213,7 @@ mod tests {
         assert!(!tmp.exists());
         assert_eq!(entries(&fin), ["a.txt", "m.json", "sub", "t.csv"]);
         assert_eq!(std::fs::read(fin.join("a.txt")).unwrap(), b"hello");
-        assert_eq!(
-            std::fs::read_to_string(fin.join("t.csv")).unwrap(),
-            "x\n0.5\n"
-        );
+        assert_eq!(std::fs::read_to_string(fin.join("t.csv")).unwrap(), "x\n0.5\n");
         let json = std::fs::read_to_string(fin.join("m.json")).unwrap();
         assert_eq!(json, "{\n  \"k\": 1\n}\n");
         assert_eq!(entries(&base.path().join("nested")), ["run1"]);
@@ -271,10 +265,8 @@ mod tests {
         let base = tempfile::tempdir().unwrap();
         let run = RunDir::create(&base.path().join("run")).unwrap();
         let mut fig = Figure::new("loss", "epoch", "loss");
-        fig.series.push(super::super::plot::Series::line(
-            "train",
-            vec![(0.0, 1.0), (1.0, 0.5)],
-        ));
+        fig.series
+            .push(super::super::plot::Series::line("train", vec![(0.0, 1.0), (1.0, 0.5)]));
         run.write_figure("figs/loss", &fig).unwrap();
         let fin = run.commit().unwrap();
         assert_eq!(entries(&fin.join("figs")), ["loss.png", "loss.svg"]);

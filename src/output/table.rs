@@ -74,6 +74,9 @@ pub fn format_f64(v: f64) -> String {
         "NaN".to_string()
     } else if v.is_infinite() {
         if v > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else if v != 0.0 && !(1e-5..1e16).contains(&v.abs()) {
+        // Shortest round-trip digits in exponent form: exact, and short for tiny or huge values.
+        format!("{v:e}")
     } else {
         format!("{v}")
     }
@@ -106,10 +109,7 @@ pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
         if !more {
             break;
         }
-        let line = record
-            .position()
-            .map(|p| p.line() as usize)
-            .unwrap_or(rows + 1);
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(rows + 1);
         if first {
             first = false;
             if record.iter().all(|f| f.parse::<f64>().is_err()) {
@@ -177,10 +177,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.starts_with("a,b\n"));
         let lines: Vec<&str> = text.lines().collect();
-        assert!(
-            lines[1].starts_with("0.000") && lines[1].ends_with("001,-0"),
-            "{text}"
-        );
+        assert!(lines[1].starts_with("0.000") && lines[1].ends_with("001,-0"), "{text}");
         assert!(lines[2].starts_with("0.30000000000000004,0.000"), "{text}");
         assert_eq!(lines[4], "-0.3333333333333333,1");
         assert_eq!(lines[5], "123456789.125,NaN");
@@ -212,15 +209,9 @@ mod tests {
     fn header_is_optional_and_blank_lines_are_skipped() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(&dir, "h.csv", "x, y\n1, 2\n\n3,4\n");
-        assert_eq!(
-            read_matrix_csv(&p).unwrap(),
-            (vec![1.0, 2.0, 3.0, 4.0], 2, 2)
-        );
+        assert_eq!(read_matrix_csv(&p).unwrap(), (vec![1.0, 2.0, 3.0, 4.0], 2, 2));
         let p = write(&dir, "n.csv", "1,2,3\n4,5,6\n");
-        assert_eq!(
-            read_matrix_csv(&p).unwrap(),
-            (vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3)
-        );
+        assert_eq!(read_matrix_csv(&p).unwrap(), (vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3));
     }
 
     #[test]

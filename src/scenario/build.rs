@@ -16,9 +16,16 @@ use nalgebra::DMatrix;
 impl ScenarioFile {
     /// The time grid `[time]`, validated (T > 0 finite, K ≥ 1, s ≥ 1).
     pub fn grid(&self) -> Result<(TimeGrid, usize)> {
-        let t = self.scenario.time.as_ref().ok_or_else(|| self.error("time", "missing table [time]"))?;
+        let t = self
+            .scenario
+            .time
+            .as_ref()
+            .ok_or_else(|| self.error("time", "missing table [time]"))?;
         if !(t.horizon.is_finite() && t.horizon > 0.0) {
-            return Err(self.error("time.horizon", format!("expected a finite number > 0, found {}", t.horizon)));
+            return Err(self.error(
+                "time.horizon",
+                format!("expected a finite number > 0, found {}", t.horizon),
+            ));
         }
         if t.intervals == 0 {
             return Err(self.error("time.intervals", "expected an integer ≥ 1"));
@@ -26,12 +33,22 @@ impl ScenarioFile {
         if t.substeps == 0 {
             return Err(self.error("time.substeps", "expected an integer ≥ 1"));
         }
-        Ok((TimeGrid { horizon: t.horizon, intervals: t.intervals }, t.substeps))
+        Ok((
+            TimeGrid {
+                horizon: t.horizon,
+                intervals: t.intervals,
+            },
+            t.substeps,
+        ))
     }
 
     /// The vector field `[model]`, validated.
     pub fn field(&self) -> Result<Box<dyn VectorField>> {
-        let model = self.scenario.model.as_ref().ok_or_else(|| self.error("model", "missing table [model]"))?;
+        let model = self
+            .scenario
+            .model
+            .as_ref()
+            .ok_or_else(|| self.error("model", "missing table [model]"))?;
         let check_dim = |dim: usize| {
             if dim == 0 {
                 Err(self.error("model.dim", "expected an integer ≥ 1"))
@@ -40,11 +57,18 @@ impl ScenarioFile {
             }
         };
         Ok(match model {
-            ModelSpec::Node { dim, activation } => Box::new(Node { m: check_dim(*dim)?, act: activation.clone() }),
-            ModelSpec::Node2 { dim, activation } => Box::new(Node2 { m: check_dim(*dim)?, act: activation.clone() }),
-            ModelSpec::Resnet { dim, activation } => {
-                Box::new(ResNetField { m: check_dim(*dim)?, act: activation.clone() })
-            }
+            ModelSpec::Node { dim, activation } => Box::new(Node {
+                m: check_dim(*dim)?,
+                act: activation.clone(),
+            }),
+            ModelSpec::Node2 { dim, activation } => Box::new(Node2 {
+                m: check_dim(*dim)?,
+                act: activation.clone(),
+            }),
+            ModelSpec::Resnet { dim, activation } => Box::new(ResNetField {
+                m: check_dim(*dim)?,
+                act: activation.clone(),
+            }),
             ModelSpec::Affine { dim, fields } => {
                 let m = check_dim(*dim)?;
                 if fields.is_empty() {
@@ -67,7 +91,9 @@ impl ScenarioFile {
                 if a.len() != m || a.iter().any(|r| r.len() != m) {
                     return Err(self.error(&at("a"), format!("expected {m} rows of {m} numbers (model.dim = {m})")));
                 }
-                Basis::Linear { a: DMatrix::from_fn(m, m, |r, c| a[r][c]) }
+                Basis::Linear {
+                    a: DMatrix::from_fn(m, m, |r, c| a[r][c]),
+                }
             }
             BasisSpec::Constant { c } => {
                 if c.len() != m {
@@ -87,13 +113,19 @@ impl ScenarioFile {
                 Basis::Polynomial {
                     terms: terms
                         .iter()
-                        .map(|t| Monomial { component: t.component, exponents: t.exponents.clone(), coef: t.coef })
+                        .map(|t| Monomial {
+                            component: t.component,
+                            exponents: t.exponents.clone(),
+                            coef: t.coef,
+                        })
                         .collect(),
                 }
             }
-            BasisSpec::RandomFeature { activation, seed, scale } => {
-                RandomFeature::draw(m, activation.clone(), *seed, *scale)
-            }
+            BasisSpec::RandomFeature {
+                activation,
+                seed,
+                scale,
+            } => Basis::RandomFeature(RandomFeature::draw(m, activation.clone(), *seed, *scale)),
         })
     }
 
@@ -112,36 +144,63 @@ impl ScenarioFile {
             (None, "intervals") => SaveAt::Intervals,
             (None, "steps") => SaveAt::Steps,
             (None, other) => {
-                return Err(self.error("solver.save", format!("expected `final`, `intervals` or `steps`, found `{other}`")))
+                return Err(self.error(
+                    "solver.save",
+                    format!("expected `final`, `intervals` or `steps`, found `{other}`"),
+                ))
             }
         };
         if let SaveAt::Times(ts) = &save {
             let (grid, _) = self.grid()?;
-            if ts.is_empty() || ts.windows(2).any(|w| w[1] < w[0]) || ts.iter().any(|t| !(0.0..=grid.horizon).contains(t)) {
+            if ts.is_empty()
+                || ts.windows(2).any(|w| w[1] < w[0])
+                || ts.iter().any(|t| !(0.0..=grid.horizon).contains(t))
+            {
                 return Err(self.error(
                     "solver.save_times",
                     format!("expected ascending times in [0, {}]", grid.horizon),
                 ));
             }
         }
-        Ok((Solver { scheme: s.scheme, substeps, rtol: s.rtol, atol: s.atol }, save))
+        Ok((
+            Solver {
+                scheme: s.scheme,
+                substeps,
+                rtol: s.rtol,
+                atol: s.atol,
+            },
+            save,
+        ))
     }
 
     /// The controls `[controls]` for `d` values per interval.
     pub fn controls(&self, d: usize) -> Result<PiecewiseConstant> {
         let (grid, _) = self.grid()?;
         let k = grid.intervals;
-        let spec = self.scenario.controls.as_ref().ok_or_else(|| self.error("controls", "missing table [controls]"))?;
+        let spec = self
+            .scenario
+            .controls
+            .as_ref()
+            .ok_or_else(|| self.error("controls", "missing table [controls]"))?;
         let c = match spec {
             ControlSpec::Constant { value } => {
                 if value.len() != d {
-                    return Err(self.error("controls.value", format!("expected {d} numbers (the model's control dimension), found {}", value.len())));
+                    return Err(self.error(
+                        "controls.value",
+                        format!(
+                            "expected {d} numbers (the model's control dimension), found {}",
+                            value.len()
+                        ),
+                    ));
                 }
                 PiecewiseConstant::constant(grid, value)
             }
             ControlSpec::Inline { values } => {
                 if values.len() != k || values.iter().any(|r| r.len() != d) {
-                    return Err(self.error("controls.values", format!("expected {k} rows (time.intervals) of {d} numbers (control dimension)")));
+                    return Err(self.error(
+                        "controls.values",
+                        format!("expected {k} rows (time.intervals) of {d} numbers (control dimension)"),
+                    ));
                 }
                 PiecewiseConstant::new(grid, d, values.concat())
             }
@@ -149,9 +208,13 @@ impl ScenarioFile {
                 let path = self.base_dir().join(file);
                 let (v, rows, cols) = read_matrix_csv(&path)?;
                 if rows != k || cols != d {
-                    return Err(Error::input(&path, "controls.file", format!(
+                    return Err(Error::input(
+                        &path,
+                        "controls.file",
+                        format!(
                         "expected {k} rows (time.intervals) × {d} columns (control dimension), found {rows} × {cols}"
-                    )));
+                    ),
+                    ));
                 }
                 PiecewiseConstant::new(grid, d, v)
             }
@@ -163,35 +226,83 @@ impl ScenarioFile {
             }
         };
         if let Some(i) = c.values().iter().position(|v| !v.is_finite()) {
-            return Err(self.error("controls", format!("non-finite control value at interval {}, entry {}", i / d, i % d)));
+            return Err(self.error(
+                "controls",
+                format!("non-finite control value at interval {}, entry {}", i / d, i % d),
+            ));
         }
         Ok(c)
     }
 
     /// The data ensemble `[data]`, checked for finiteness.
     pub fn data(&self) -> Result<Dataset> {
-        let spec = self.scenario.data.as_ref().ok_or_else(|| self.error("data", "missing table [data]"))?;
+        let spec = self
+            .scenario
+            .data
+            .as_ref()
+            .ok_or_else(|| self.error("data", "missing table [data]"))?;
         let seed = |s: &Option<u64>| s.unwrap_or(self.scenario.seed);
-        let nonzero = |n: usize| if n == 0 { Err(self.error("data.n", "expected an integer ≥ 1")) } else { Ok(n) };
-        let ds = match spec {
-            DataSpec::Annuli { n, seed: s } => data::annuli(nonzero(*n)?, seed(s)),
-            DataSpec::Moons { n, noise, seed: s } => data::moons(nonzero(*n)?, *noise, seed(s)),
-            DataSpec::Spirals { n, noise, seed: s } => data::spirals(nonzero(*n)?, *noise, seed(s)),
-            DataSpec::Blobs { n, classes, dim, std, seed: s } => {
-                data::blobs(nonzero(*n)?, *classes, *dim, *std, seed(s))
+        let nonzero = |n: usize| {
+            if n == 0 {
+                Err(self.error("data.n", "expected an integer ≥ 1"))
+            } else {
+                Ok(n)
             }
-            DataSpec::Checkerboard { n, seed: s } => data::checkerboard(nonzero(*n)?, seed(s)),
+        };
+        let noise = match spec {
+            DataSpec::Annuli { noise, .. } | DataSpec::Moons { noise, .. } | DataSpec::Spirals { noise, .. } => *noise,
+            _ => 0.0,
+        };
+        if !(noise.is_finite() && noise >= 0.0) {
+            return Err(self.error("data.noise", format!("expected a finite number ≥ 0, found {noise}")));
+        }
+        let ds = match spec {
+            DataSpec::Annuli { n, noise, seed: s } => data::annuli(nonzero(*n)?, seed(s), &data::DEFAULT_RINGS, *noise),
+            DataSpec::Moons { n, noise, seed: s } => data::moons(nonzero(*n)?, seed(s), *noise),
+            DataSpec::Spirals {
+                n,
+                turns,
+                noise,
+                seed: s,
+            } => data::spirals(nonzero(*n)?, seed(s), *turns, *noise),
+            DataSpec::Blobs {
+                n,
+                classes,
+                dim,
+                std,
+                seed: s,
+            } => {
+                if *classes == 0 || *dim == 0 || !(std.is_finite() && *std >= 0.0) {
+                    return Err(self.error("data", "blobs need classes ≥ 1, dim ≥ 1 and a finite std ≥ 0"));
+                }
+                data::blobs(nonzero(*n)?, seed(s), *dim, *classes, *std)
+            }
+            DataSpec::Checkerboard { n, cells, seed: s } => {
+                if *cells == 0 {
+                    return Err(self.error("data.cells", "expected an integer ≥ 1"));
+                }
+                data::checkerboard(nonzero(*n)?, seed(s), *cells)
+            }
             DataSpec::C10k { n, seed: s } => data::c10k(nonzero(*n)?, seed(s)),
             DataSpec::Points { points, targets } => {
                 let m = points.first().map(Vec::len).unwrap_or(0);
                 if m == 0 || points.iter().any(|p| p.len() != m) {
                     return Err(self.error("data.points", "expected a non-empty list of points of equal dimension"));
                 }
-                let mut ds = Dataset { m, x: points.concat(), labels: None, n_classes: 0, targets: None };
+                let mut ds = Dataset {
+                    m,
+                    x: points.concat(),
+                    labels: None,
+                    n_classes: 0,
+                    targets: None,
+                };
                 if let Some(t) = targets {
                     let q = t.first().map(Vec::len).unwrap_or(0);
                     if t.len() != points.len() || q == 0 || t.iter().any(|r| r.len() != q) {
-                        return Err(self.error("data.targets", format!("expected {} rows of equal length", points.len())));
+                        return Err(self.error(
+                            "data.targets",
+                            format!("expected {} rows of equal length", points.len()),
+                        ));
                     }
                     ds.targets = Some((q, t.concat()));
                 }
@@ -213,14 +324,28 @@ impl ScenarioFile {
         if data.m != field.state_dim() {
             return Err(self.error(
                 "model.dim",
-                format!("the model acts on R^{} but the data points are in R^{}", field.state_dim(), data.m),
+                format!(
+                    "the model acts on R^{} but the data points are in R^{}",
+                    field.state_dim(),
+                    data.m
+                ),
             ));
         }
         let control = self.controls(field.control_dim())?;
         let (solver, save) = self.solver()?;
-        if solver.scheme == SchemeKind::Dopri5 && !matches!(save, SaveAt::Final | SaveAt::Intervals | SaveAt::Times(_)) {
-            return Err(self.error("solver.save", "dopri5 saves at `final`, `intervals` or explicit save_times"));
+        if solver.scheme == SchemeKind::Dopri5 && !matches!(save, SaveAt::Final | SaveAt::Intervals | SaveAt::Times(_))
+        {
+            return Err(self.error(
+                "solver.save",
+                "dopri5 saves at `final`, `intervals` or explicit save_times",
+            ));
         }
-        Ok(Problem { field, control, solver, save, data })
+        Ok(Problem {
+            field,
+            control,
+            solver,
+            save,
+            data,
+        })
     }
 }

@@ -23,9 +23,8 @@ pub struct ScenarioFile {
 impl ScenarioFile {
     /// Read and parse `path`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::input(path, "", format!("cannot read scenario file: {e}"))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::input(path, "", format!("cannot read scenario file: {e}")))?;
         Self::parse(path, text)
     }
 
@@ -50,13 +49,20 @@ impl ScenarioFile {
                 msg: inner.message().trim().to_string(),
             }
         })?;
-        Ok(Self { path: path.to_path_buf(), text, scenario })
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+            scenario,
+        })
     }
 
     /// The study's name: `name` or the file stem.
     pub fn name(&self) -> String {
         self.scenario.name.clone().unwrap_or_else(|| {
-            self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into())
+            self.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "scenario".into())
         })
     }
 
@@ -71,7 +77,13 @@ impl ScenarioFile {
             Some((l, c)) => (Some(l), Some(c)),
             None => (None, None),
         };
-        Error::Input { file: self.path.clone(), line, col, field: field.to_string(), msg: msg.into() }
+        Error::Input {
+            file: self.path.clone(),
+            line,
+            col,
+            field: field.to_string(),
+            msg: msg.into(),
+        }
     }
 }
 
@@ -85,7 +97,10 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Find the line of `a.b.key` in a TOML text: the first `key =` line inside a `[a.b]` / `[[a.b]]` table (or, for a
 /// table path, its header). Heuristic but exact for the files lieflow writes and documents.
 fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
-    let clean: Vec<&str> = field.split('.').filter(|s| !s.is_empty() && s.parse::<usize>().is_err()).collect();
+    let clean: Vec<&str> = field
+        .split('.')
+        .filter(|s| !s.is_empty() && s.parse::<usize>().is_err())
+        .collect();
     let (key, table) = clean.split_last()?;
     let table = table.join(".");
     let mut current = String::new();

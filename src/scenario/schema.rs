@@ -42,10 +42,7 @@ pub struct Scenario {
 #[serde(tag = "family", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ModelSpec {
     /// Σ_j u_j V_j(x).
-    Affine {
-        dim: usize,
-        fields: Vec<BasisSpec>,
-    },
+    Affine { dim: usize, fields: Vec<BasisSpec> },
     /// σ(W x + b).
     Node {
         dim: usize,
@@ -144,7 +141,13 @@ pub struct SolverSpec {
 
 impl Default for SolverSpec {
     fn default() -> Self {
-        Self { scheme: rk4(), rtol: rtol(), atol: atol(), save: intervals(), save_times: None }
+        Self {
+            scheme: rk4(),
+            rtol: rtol(),
+            atol: atol(),
+            save: intervals(),
+            save_times: None,
+        }
     }
 }
 
@@ -184,7 +187,12 @@ pub enum ControlSpec {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DataSpec {
     /// Two concentric annuli in R² (inner radius ∈ [0, 1], outer ∈ [2, 3]).
-    Annuli { n: usize, seed: Option<u64> },
+    Annuli {
+        n: usize,
+        #[serde(default)]
+        noise: f64,
+        seed: Option<u64>,
+    },
     /// Two interleaving half circles.
     Moons {
         n: usize,
@@ -195,6 +203,8 @@ pub enum DataSpec {
     /// Two-arm spirals.
     Spirals {
         n: usize,
+        #[serde(default = "turns")]
+        turns: f64,
         #[serde(default)]
         noise: f64,
         seed: Option<u64>,
@@ -211,7 +221,12 @@ pub enum DataSpec {
         seed: Option<u64>,
     },
     /// 2-D checkerboard.
-    Checkerboard { n: usize, seed: Option<u64> },
+    Checkerboard {
+        n: usize,
+        #[serde(default = "four")]
+        cells: usize,
+        seed: Option<u64>,
+    },
     /// C10k (SPEC §6): n scalars uniform on [−1, 1], target 0.01.
     C10k {
         #[serde(default = "ten_k")]
@@ -219,11 +234,20 @@ pub enum DataSpec {
         seed: Option<u64>,
     },
     /// Explicit points.
-    Points { points: Vec<Vec<f64>>, targets: Option<Vec<Vec<f64>>> },
+    Points {
+        points: Vec<Vec<f64>>,
+        targets: Option<Vec<Vec<f64>>>,
+    },
     /// CSV files (paths relative to the scenario file).
     Csv { inputs: String, targets: Option<String> },
 }
 
+fn turns() -> f64 {
+    1.5
+}
+fn four() -> usize {
+    4
+}
 fn two() -> usize {
     2
 }

@@ -18,15 +18,25 @@ pub struct Convergence;
 
 fn spec<'a>(ctx: &'a Context) -> Result<&'a ConvergenceSpec> {
     let f = ctx.file;
-    let s = f.scenario.convergence.as_ref().ok_or_else(|| f.error("convergence", "missing table [convergence]"))?;
+    let s = f
+        .scenario
+        .convergence
+        .as_ref()
+        .ok_or_else(|| f.error("convergence", "missing table [convergence]"))?;
     if s.steps.len() < 3 || s.steps.windows(2).any(|w| w[1] <= w[0]) || s.steps[0] == 0 {
         return Err(f.error("convergence.steps", "expected at least 3 increasing step counts ≥ 1"));
     }
     if let Some(p) = s.problems.iter().find(|p| problem(p).is_none()) {
-        return Err(f.error("convergence.problems", format!("unknown problem `{p}`; expected one of {PROBLEMS:?}")));
+        return Err(f.error(
+            "convergence.problems",
+            format!("unknown problem `{p}`; expected one of {PROBLEMS:?}"),
+        ));
     }
     if s.schemes.contains(&SchemeKind::Dopri5) {
-        return Err(f.error("convergence.schemes", "orders are measured for fixed-step schemes (euler, rk4)"));
+        return Err(f.error(
+            "convergence.schemes",
+            "orders are measured for fixed-step schemes (euler, rk4)",
+        ));
     }
     Ok(s)
 }
@@ -66,11 +76,19 @@ impl Study for Convergence {
             for (si, &scheme) in s.schemes.iter().enumerate() {
                 let (errs, fit) = measured_order(&p, scheme, &s.steps)?;
                 let fit = fit.ok_or_else(|| {
-                    Error::numerical(format!("{} on {pname}: errors too small to fit an order", scheme.name()), p.horizon, 0, None)
+                    Error::numerical(
+                        format!("{} on {pname}: errors too small to fit an order", scheme.name()),
+                        p.horizon,
+                        0,
+                        None,
+                    )
                 })?;
                 let o = orders.entry(scheme.name()).or_insert(f64::INFINITY);
                 *o = o.min(fit.slope);
-                per.insert(scheme.name().into(), json!({ "order": fit.slope, "stderr": fit.slope_stderr }));
+                per.insert(
+                    scheme.name().into(),
+                    json!({ "order": fit.slope, "stderr": fit.slope_stderr }),
+                );
                 errors_json.insert(format!("{pname}/{}", scheme.name()), json!(errs));
                 fig.series.push(Series {
                     label: Some(format!("{} / {pname}: slope {:.3}", scheme.name(), fit.slope)),

@@ -42,7 +42,10 @@ pub struct StudyOutput {
 impl StudyOutput {
     /// Record a headline number or value.
     pub fn set(&mut self, key: &str, v: impl serde::Serialize) {
-        self.summary.insert(key.to_string(), serde_json::to_value(v).expect("summary values serialise"));
+        self.summary.insert(
+            key.to_string(),
+            serde_json::to_value(v).expect("summary values serialise"),
+        );
     }
 }
 

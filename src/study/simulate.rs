@@ -3,6 +3,7 @@
 //! phase-plane figure (m = 1: x against t).
 
 use super::{Context, Study, StudyOutput};
+use crate::control::Control;
 use crate::integrate::simulate;
 use crate::output::plot::{Figure, Mark, Series};
 use crate::output::table::Table;
@@ -42,7 +43,7 @@ impl Study for Simulate {
                 tab.push(row);
             }
         }
-        let mut fin = Table::new(cols.iter().filter(|c| *c != "t").cloned().collect());
+        let mut fin = Table::new(cols.iter().filter(|c| *c != "t").cloned().collect::<Vec<String>>());
         let last = traj.times.len() - 1;
         let mut max_norm: f64 = 0.0;
         let mut mean_disp = 0.0;
@@ -52,11 +53,16 @@ impl Study for Simulate {
             row.extend_from_slice(xt);
             fin.push(row);
             max_norm = max_norm.max(xt.iter().map(|v| v * v).sum::<f64>().sqrt());
-            mean_disp += xt.iter().zip(p.data.point(i)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+            mean_disp += xt
+                .iter()
+                .zip(p.data.point(i))
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt();
         }
         mean_disp /= n as f64;
         let d = p.control.dim();
-        let mut ctab = Table::new((1..=d).map(|j| format!("u{j}")).collect());
+        let mut ctab = Table::new((1..=d).map(|j| format!("u{j}")));
         for row in p.control.values().chunks(d) {
             ctab.push(row.to_vec());
         }
@@ -75,9 +81,17 @@ impl Study for Simulate {
         out.set("mean_displacement", mean_disp);
         out.set("field", p.field.describe());
 
-        let plot_max = ctx.file.scenario.simulate.as_ref().and_then(|s| s.plot_max).unwrap_or(300).min(n);
-        let stride = n.div_ceil(plot_max.max(1));
-        if m <= 2 {
+        let plot_max = ctx
+            .file
+            .scenario
+            .simulate
+            .as_ref()
+            .and_then(|s| s.plot_max)
+            .unwrap_or(300)
+            .min(n);
+        // Evenly spread indices (a plain stride could alias with label patterns such as i mod 2).
+        let picks: Vec<usize> = (0..plot_max).map(|j| j * n / plot_max).collect();
+        if m <= 2 && plot_max > 0 {
             let mut fig = Figure {
                 title: format!("{}: trajectories ({} scheme)", ctx.file.name(), p.solver.scheme.name()),
                 x_label: if m == 2 { "x1".into() } else { "t".into() },
@@ -85,7 +99,7 @@ impl Study for Simulate {
                 equal_aspect: m == 2,
                 ..Figure::default()
             };
-            for i in (0..n).step_by(stride) {
+            for &i in &picks {
                 let pts: Vec<(f64, f64)> = (0..traj.times.len())
                     .map(|s| {
                         let x = traj.state(i, s);
@@ -99,7 +113,11 @@ impl Study for Simulate {
                 let color = p.data.labels.as_ref().map(|l| l[i]);
                 out_series(&mut fig, pts, color);
             }
-            fig.annotations.push(format!("{n} points, T = {}, K = {}", p.control.grid().horizon, p.control.grid().intervals));
+            fig.annotations.push(format!(
+                "{n} points, T = {}, K = {}",
+                p.control.grid().horizon,
+                p.control.grid().intervals
+            ));
             out.figures.push(("trajectories".into(), fig));
         }
         Ok(())
@@ -108,6 +126,16 @@ impl Study for Simulate {
 
 fn out_series(fig: &mut Figure, pts: Vec<(f64, f64)>, color: Option<usize>) {
     let end = *pts.last().expect("at least one saved time");
-    fig.series.push(Series { label: None, points: pts, mark: Mark::Line, color });
-    fig.series.push(Series { label: None, points: vec![end], mark: Mark::Points, color });
+    fig.series.push(Series {
+        label: None,
+        points: pts,
+        mark: Mark::Line,
+        color,
+    });
+    fig.series.push(Series {
+        label: None,
+        points: vec![end],
+        mark: Mark::Points,
+        color,
+    });
 }
