@@ -177,8 +177,8 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.starts_with("a,b\n"));
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[1].starts_with("0.000") && lines[1].ends_with("001,-0"), "{text}");
-        assert!(lines[2].starts_with("0.30000000000000004,0.000"), "{text}");
+        assert_eq!(lines[1], "1e-300,-0", "{text}");
+        assert_eq!(lines[2], "0.30000000000000004,5e-324", "{text}");
         assert_eq!(lines[4], "-0.3333333333333333,1");
         assert_eq!(lines[5], "123456789.125,NaN");
         assert_eq!(lines[6], "inf,-inf");
