@@ -1,0 +1,3 @@
+//! Lie-bracket tools (SPEC §5).
+pub mod hall;
+pub mod poly;
