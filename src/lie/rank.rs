@@ -362,11 +362,7 @@ pub fn analyze_span_generators(gens: Vec<SpanElem>, points: &[Vec<f64>], cfg: &R
             break;
         }
     }
-    let brackets = if cfg.keep_rational {
-        span.basis.iter().map(|b| b.to_json()).collect()
-    } else {
-        Vec::new()
-    };
+    let brackets = span.basis.iter().map(|b| b.to_json()).collect();
     Ok(finish(m, n, d, "graded_span", cfg, depths, brackets))
 }
 
