@@ -6,12 +6,21 @@ use std::time::Instant;
 
 fn points(n: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n).map(|_| (0..2).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect()
+    (0..n)
+        .map(|_| (0..2).map(|_| rng.gen_range(-1.0..1.0)).collect())
+        .collect()
 }
 
 fn main() {
-    let ns: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().unwrap()).collect();
-    let ns = if ns.is_empty() { vec![5, 6, 7, 20, 50, 200] } else { ns };
+    let ns: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().unwrap())
+        .collect();
+    let ns = if ns.is_empty() {
+        vec![5, 6, 7, 20, 50, 200]
+    } else {
+        ns
+    };
     let fields = cuchiero_fields(2);
     for n in ns {
         let pts = points(n, 1);
@@ -26,12 +35,27 @@ fn main() {
             rep.exact_generic_full_rank_depth,
             dt.as_secs_f64() * 1e3
         );
-        println!("   rank {:?}\n   exact {:?}\n   atpts {:?}\n   span {:?}\n   minsv {:?}", s.rank_by_depth, s.exact_rank_by_depth, s.exact_rank_at_points_by_depth, s.span_dim_by_depth, s.min_singular_value);
+        println!(
+            "   rank {:?}\n   exact {:?}\n   atpts {:?}\n   span {:?}\n   minsv {:?}",
+            s.rank_by_depth,
+            s.exact_rank_by_depth,
+            s.exact_rank_at_points_by_depth,
+            s.span_dim_by_depth,
+            s.min_singular_value
+        );
     }
     // N = 6 at depth 5 regardless of full rank (sympy peer: 71.5 s)
     let pts = points(6, 1);
-    let cfg = RankConfig { max_depth: 5, stop_at_full_rank: false, ..RankConfig::default() };
+    let cfg = RankConfig {
+        max_depth: 5,
+        stop_at_full_rank: false,
+        ..RankConfig::default()
+    };
     let t = Instant::now();
     let rep = analyze_polynomial(&fields, &pts, &cfg).unwrap();
-    println!("N=6 depth 5 (no early stop): {:.2} ms, ranks {:?}", t.elapsed().as_secs_f64() * 1e3, rep.summary().rank_by_depth);
+    println!(
+        "N=6 depth 5 (no early stop): {:.2} ms, ranks {:?}",
+        t.elapsed().as_secs_f64() * 1e3,
+        rep.summary().rank_by_depth
+    );
 }

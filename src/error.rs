@@ -49,7 +49,11 @@ fn location(line: Option<usize>, col: Option<usize>, field: &str) -> String {
 
 impl Error {
     /// An input error without a known line.
-    pub fn input(file: impl Into<PathBuf>, field: impl Into<String>, msg: impl Into<String>) -> Self {
+    pub fn input(
+        file: impl Into<PathBuf>,
+        field: impl Into<String>,
+        msg: impl Into<String>,
+    ) -> Self {
         Error::Input {
             file: file.into(),
             line: None,

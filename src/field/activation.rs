@@ -11,11 +11,15 @@ pub enum Activation {
     Tanh,
     Relu,
     /// max(z, slope·z) with 0 ≤ slope < 1.
-    LeakyRelu { slope: f64 },
+    LeakyRelu {
+        slope: f64,
+    },
     Abs,
     Sigmoid,
     /// Σ_k coeffs[k] z^k.
-    Polynomial { coeffs: Vec<f64> },
+    Polynomial {
+        coeffs: Vec<f64>,
+    },
     /// The identity z ↦ z.
     Identity,
 }
@@ -36,7 +40,9 @@ impl Activation {
             }
             Activation::Abs => z.abs(),
             Activation::Sigmoid => sigmoid(z),
-            Activation::Polynomial { coeffs } => coeffs.iter().rev().fold(0.0, |acc, c| acc * z + c),
+            Activation::Polynomial { coeffs } => {
+                coeffs.iter().rev().fold(0.0, |acc, c| acc * z + c)
+            }
             Activation::Identity => z,
         }
     }
@@ -104,7 +110,10 @@ impl Activation {
     pub fn is_smooth(&self) -> bool {
         matches!(
             self,
-            Activation::Tanh | Activation::Sigmoid | Activation::Polynomial { .. } | Activation::Identity
+            Activation::Tanh
+                | Activation::Sigmoid
+                | Activation::Polynomial { .. }
+                | Activation::Identity
         )
     }
 
@@ -112,7 +121,10 @@ impl Activation {
     pub fn is_positively_homogeneous(&self) -> bool {
         matches!(
             self,
-            Activation::Relu | Activation::LeakyRelu { .. } | Activation::Abs | Activation::Identity
+            Activation::Relu
+                | Activation::LeakyRelu { .. }
+                | Activation::Abs
+                | Activation::Identity
         )
     }
 
@@ -181,7 +193,10 @@ mod tests {
                 let h = 1e-6;
                 let fd = (a.eval(z + h) - a.eval(z - h)) / (2.0 * h);
                 let d = a.deriv(z);
-                assert!((fd - d).abs() <= 1e-8 * (1.0 + d.abs()), "{a:?} at {z}: {fd} vs {d}");
+                assert!(
+                    (fd - d).abs() <= 1e-8 * (1.0 + d.abs()),
+                    "{a:?} at {z}: {fd} vs {d}"
+                );
                 assert_eq!(a.eval_deriv(z), (a.eval(z), a.deriv(z)));
             }
         }

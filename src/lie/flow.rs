@@ -9,7 +9,9 @@ pub const FLOW_SUBSTEPS: usize = 256;
 pub fn rk4_flow<V: Fn(&[f64]) -> Vec<f64>>(v: &V, x: &[f64], t: f64, steps: usize) -> Vec<f64> {
     let h = t / steps as f64;
     let mut y = x.to_vec();
-    let axpy = |y: &[f64], a: f64, k: &[f64]| -> Vec<f64> { y.iter().zip(k).map(|(p, q)| p + a * q).collect() };
+    let axpy = |y: &[f64], a: f64, k: &[f64]| -> Vec<f64> {
+        y.iter().zip(k).map(|(p, q)| p + a * q).collect()
+    };
     for _ in 0..steps {
         let k1 = v(&y);
         let k2 = v(&axpy(&y, h / 2.0, &k1));

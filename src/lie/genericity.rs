@@ -23,7 +23,11 @@ use std::collections::BTreeMap;
 pub enum RandomFamily {
     /// d polynomial fields of degree ≤ `degree`; integer coefficients uniform in [−range, range] when
     /// `range` is Some, standard Gaussian coefficients otherwise.
-    Polynomial { d: usize, degree: u32, range: Option<i64> },
+    Polynomial {
+        d: usize,
+        degree: u32,
+        range: Option<i64>,
+    },
     /// d = 7 random features with polynomial σ (linear for i = 1..3, quadratic for 4..7), Gaussian C, b and
     /// σ coefficients.
     Features7,
@@ -85,7 +89,9 @@ pub fn random_features7(m: usize, rng: &mut ChaCha8Rng) -> Vec<FeatureField> {
         .map(|i| {
             let deg = if i < 3 { 1 } else { 2 };
             FeatureField {
-                c: (0..m).map(|_| (0..m).map(|_| gauss(rng)).collect()).collect(),
+                c: (0..m)
+                    .map(|_| (0..m).map(|_| gauss(rng)).collect())
+                    .collect(),
                 b: (0..m).map(|_| gauss(rng)).collect(),
                 sigma: Activation::Polynomial {
                     coeffs: (0..=deg).map(|_| gauss(rng)).collect(),
@@ -109,7 +115,11 @@ fn one_draw(cfg: &GenericityConfig, i: usize) -> Result<Option<usize>> {
                             let mut f = PolyField::zero(m);
                             for c in 0..m {
                                 for e in &mons {
-                                    f.add_term(c, e.clone(), Rational::integer(rng.gen_range(-*r..=*r) as i128));
+                                    f.add_term(
+                                        c,
+                                        e.clone(),
+                                        Rational::integer(rng.gen_range(-*r..=*r) as i128),
+                                    );
                                 }
                             }
                             f
@@ -175,7 +185,11 @@ pub fn genericity(cfg: &GenericityConfig) -> Result<GenericityReport> {
     Ok(GenericityReport {
         draws: cfg.draws,
         successes: s,
-        probability: if cfg.draws > 0 { s as f64 / cfg.draws as f64 } else { 0.0 },
+        probability: if cfg.draws > 0 {
+            s as f64 / cfg.draws as f64
+        } else {
+            0.0
+        },
         wilson_low: lo,
         wilson_high: hi,
         depth_histogram: hist,

@@ -77,7 +77,11 @@ impl HallBasis {
             }
             elems.extend(new);
         }
-        HallBasis { d, max_depth, elems }
+        HallBasis {
+            d,
+            max_depth,
+            elems,
+        }
     }
 
     /// Number of elements of each depth 1..=max_depth (index 0 = depth 1).
@@ -108,9 +112,9 @@ pub fn mobius(mut n: usize) -> i64 {
     let mut res = 1;
     let mut p = 2;
     while p * p <= n {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             n /= p;
-            if n % p == 0 {
+            if n.is_multiple_of(p) {
                 return 0;
             }
             res = -res;
@@ -128,7 +132,7 @@ pub fn mobius(mut n: usize) -> i64 {
 pub fn witt(d: usize, n: usize) -> u128 {
     let mut s: i128 = 0;
     for e in 1..=n {
-        if n % e == 0 {
+        if n.is_multiple_of(e) {
             s += mobius(e) as i128 * (d as i128).pow((n / e) as u32);
         }
     }

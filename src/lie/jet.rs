@@ -39,8 +39,16 @@ pub struct JetSpace {
 impl JetSpace {
     pub fn new(m: usize, order: usize) -> JetSpace {
         let mons = monomials(m, order as u32);
-        let index: HashMap<Exps, usize> = mons.iter().cloned().enumerate().map(|(i, e)| (e, i)).collect();
-        let degs: Vec<usize> = mons.iter().map(|e| e.iter().sum::<u32>() as usize).collect();
+        let index: HashMap<Exps, usize> = mons
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, e)| (e, i))
+            .collect();
+        let degs: Vec<usize> = mons
+            .iter()
+            .map(|e| e.iter().sum::<u32>() as usize)
+            .collect();
         let mut mul_table = Vec::new();
         for (i, a) in mons.iter().enumerate() {
             for (j, b) in mons.iter().enumerate() {
@@ -129,7 +137,11 @@ impl JetField {
     }
     /// [self, w] = Dw·self − D(self)·w, valid to min(a, b) − 1. Panics if either is valid only to order 0.
     pub fn bracket(&self, w: &JetField, js: &JetSpace) -> JetField {
-        let valid = self.valid.min(w.valid).checked_sub(1).expect("jet order exhausted: raise the jet order");
+        let valid = self
+            .valid
+            .min(w.valid)
+            .checked_sub(1)
+            .expect("jet order exhausted: raise the jet order");
         let m = js.m;
         let mut comps = vec![vec![0.0; js.len()]; m];
         for (i, out) in comps.iter_mut().enumerate() {
@@ -205,7 +217,10 @@ impl FeatureField {
         self.c
             .iter()
             .zip(&self.b)
-            .map(|(row, bi)| self.sigma.eval(row.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + bi))
+            .map(|(row, bi)| {
+                self.sigma
+                    .eval(row.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + bi)
+            })
             .collect()
     }
     /// Taylor jet of V at x0 in `js` (valid to js.order).
@@ -218,7 +233,11 @@ impl FeatureField {
                 for j in 0..m {
                     // The degree-1 monomial h_j sits at index 1 + j in graded order with reversed lex:
                     // find it explicitly to be safe.
-                    let idx = js.mons.iter().position(|e| e.iter().sum::<u32>() == 1 && e[j] == 1).unwrap();
+                    let idx = js
+                        .mons
+                        .iter()
+                        .position(|e| e.iter().sum::<u32>() == 1 && e[j] == 1)
+                        .unwrap();
                     delta[idx] = self.c[i][j];
                 }
                 js.compose(&taylor_coeffs(&self.sigma, c0, js.order), &delta)
@@ -287,9 +306,21 @@ mod tests {
     fn poly_features() -> Vec<FeatureField> {
         let p = |c: Vec<f64>| Activation::Polynomial { coeffs: c };
         vec![
-            FeatureField { c: vec![vec![1.0, -2.0], vec![0.5, 1.0]], b: vec![0.25, -1.0], sigma: p(vec![0.0, 1.0, 0.5]) },
-            FeatureField { c: vec![vec![0.0, 1.0], vec![-1.0, 0.0]], b: vec![0.5, 0.0], sigma: Activation::Identity },
-            FeatureField { c: vec![vec![2.0, 1.0], vec![1.0, -1.0]], b: vec![0.0, 0.75], sigma: p(vec![1.0, -1.0, 0.0, 0.5]) },
+            FeatureField {
+                c: vec![vec![1.0, -2.0], vec![0.5, 1.0]],
+                b: vec![0.25, -1.0],
+                sigma: p(vec![0.0, 1.0, 0.5]),
+            },
+            FeatureField {
+                c: vec![vec![0.0, 1.0], vec![-1.0, 0.0]],
+                b: vec![0.5, 0.0],
+                sigma: Activation::Identity,
+            },
+            FeatureField {
+                c: vec![vec![2.0, 1.0], vec![1.0, -1.0]],
+                b: vec![0.0, 0.75],
+                sigma: p(vec![1.0, -1.0, 0.0, 0.5]),
+            },
         ]
     }
 
@@ -304,7 +335,12 @@ mod tests {
         let jv = hall_values_at(&gens, &hall, &x0, &js);
         let exact: Vec<PolyField<Rational>> = gens
             .iter()
-            .map(|g| g.to_poly().unwrap().map(|c| Rational::from_f64(*c)).unwrap())
+            .map(|g| {
+                g.to_poly()
+                    .unwrap()
+                    .map(|c| Rational::from_f64(*c))
+                    .unwrap()
+            })
             .collect();
         let ev = hall.evaluate(&exact, |a, b| a.bracket(b));
         let xr: Vec<Rational> = x0.iter().map(|&x| Rational::from_f64(x).unwrap()).collect();
@@ -321,8 +357,16 @@ mod tests {
     /// tanh features at depth 2 against nested central finite differences.
     #[test]
     fn tanh_depth2_matches_finite_differences() {
-        let v = FeatureField { c: vec![vec![0.7, -1.1], vec![0.3, 0.9]], b: vec![0.1, -0.4], sigma: Activation::Tanh };
-        let w = FeatureField { c: vec![vec![-0.5, 0.8], vec![1.2, 0.4]], b: vec![0.3, 0.2], sigma: Activation::Sigmoid };
+        let v = FeatureField {
+            c: vec![vec![0.7, -1.1], vec![0.3, 0.9]],
+            b: vec![0.1, -0.4],
+            sigma: Activation::Tanh,
+        };
+        let w = FeatureField {
+            c: vec![vec![-0.5, 0.8], vec![1.2, 0.4]],
+            b: vec![0.3, 0.2],
+            sigma: Activation::Sigmoid,
+        };
         let x0 = [0.2, -0.3];
         let js = JetSpace::new(2, 1);
         let br = v.jet(&x0, &js).bracket(&w.jet(&x0, &js), &js).value();
@@ -330,9 +374,17 @@ mod tests {
         let jvp = |f: &FeatureField, dir: &[f64]| -> Vec<f64> {
             let xp: Vec<f64> = x0.iter().zip(dir).map(|(a, d)| a + h * d).collect();
             let xm: Vec<f64> = x0.iter().zip(dir).map(|(a, d)| a - h * d).collect();
-            f.eval(&xp).iter().zip(f.eval(&xm)).map(|(p, q)| (p - q) / (2.0 * h)).collect()
+            f.eval(&xp)
+                .iter()
+                .zip(f.eval(&xm))
+                .map(|(p, q)| (p - q) / (2.0 * h))
+                .collect()
         };
-        let fd: Vec<f64> = jvp(&w, &v.eval(&x0)).iter().zip(jvp(&v, &w.eval(&x0))).map(|(a, b)| a - b).collect();
+        let fd: Vec<f64> = jvp(&w, &v.eval(&x0))
+            .iter()
+            .zip(jvp(&v, &w.eval(&x0)))
+            .map(|(a, b)| a - b)
+            .collect();
         for (a, b) in br.iter().zip(&fd) {
             assert!((a - b).abs() < 1e-6, "{a} vs {b}");
         }

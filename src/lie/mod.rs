@@ -51,13 +51,21 @@ use crate::Result;
 
 /// N-point rank analysis of polynomial fields with exact rational coefficients: graded span, numerical and
 /// exact ranks per depth (see [`rank`]).
-pub fn analyze_polynomial(fields: &[PolyField<Rational>], points: &[Vec<f64>], cfg: &RankConfig) -> Result<RankReport> {
+pub fn analyze_polynomial(
+    fields: &[PolyField<Rational>],
+    points: &[Vec<f64>],
+    cfg: &RankConfig,
+) -> Result<RankReport> {
     rank::analyze_span_generators(rank::rational_generators(fields)?, points, cfg)
 }
 
 /// As [`analyze_polynomial`] for float coefficients; the exact ranks use their exact dyadic values mod p and
 /// `brackets.json` carries float coefficients.
-pub fn analyze_polynomial_f64(fields: &[PolyField<f64>], points: &[Vec<f64>], cfg: &RankConfig) -> Result<RankReport> {
+pub fn analyze_polynomial_f64(
+    fields: &[PolyField<f64>],
+    points: &[Vec<f64>],
+    cfg: &RankConfig,
+) -> Result<RankReport> {
     let cfg = RankConfig {
         keep_rational: false,
         ..cfg.clone()
@@ -68,12 +76,20 @@ pub fn analyze_polynomial_f64(fields: &[PolyField<f64>], points: &[Vec<f64>], cf
 /// N-point rank analysis of random-feature / nODE fields σ(Cx + b): Hall brackets evaluated with jets,
 /// numerical rank only. Fields with polynomial σ can be analysed exactly via
 /// [`FeatureField::to_poly`] and [`analyze_polynomial_f64`].
-pub fn analyze_features(fields: &[FeatureField], points: &[Vec<f64>], cfg: &RankConfig) -> Result<RankReport> {
+pub fn analyze_features(
+    fields: &[FeatureField],
+    points: &[Vec<f64>],
+    cfg: &RankConfig,
+) -> Result<RankReport> {
     rank::analyze_feature_fields(fields, points, cfg)
 }
 
 /// The graded span of exact polynomial fields up to `depth`.
-pub fn graded_span(fields: &[PolyField<Rational>], depth: usize, keep_rational: bool) -> Result<GradedSpan> {
+pub fn graded_span(
+    fields: &[PolyField<Rational>],
+    depth: usize,
+    keep_rational: bool,
+) -> Result<GradedSpan> {
     let mut s = GradedSpan::new(rank::rational_generators(fields)?, keep_rational);
     s.extend_to(depth);
     Ok(s)

@@ -29,15 +29,27 @@ fn argsort(v: &[f64]) -> Vec<usize> {
 /// Checks whether the targets `y` keep the order of the points `x` on the line.
 pub fn check_order_1d(x: &[f64], y: &[f64]) -> Result<OrderReport> {
     if x.len() != y.len() {
-        return Err(Error::input("<lie>", "targets", format!("{} points but {} targets", x.len(), y.len())));
+        return Err(Error::input(
+            "<lie>",
+            "targets",
+            format!("{} points but {} targets", x.len(), y.len()),
+        ));
     }
     if x.iter().chain(y).any(|v| !v.is_finite()) {
-        return Err(Error::input("<lie>", "points", "non-finite point or target"));
+        return Err(Error::input(
+            "<lie>",
+            "points",
+            "non-finite point or target",
+        ));
     }
     for i in 0..x.len() {
         for j in i + 1..x.len() {
             if x[i] == x[j] {
-                return Err(Error::input("<lie>", "points", format!("points {i} and {j} coincide")));
+                return Err(Error::input(
+                    "<lie>",
+                    "points",
+                    format!("points {i} and {j} coincide"),
+                ));
             }
         }
     }
@@ -87,6 +99,9 @@ mod tests {
         assert!(r.message.contains("ordering obstruction"));
         // merging two points is also impossible
         assert!(!check_order_1d(&[0.0, 1.0], &[3.0, 3.0]).unwrap().preserved);
-        assert!(matches!(check_order_1d(&[0.0, 0.0], &[1.0, 2.0]), Err(crate::Error::Input { .. })));
+        assert!(matches!(
+            check_order_1d(&[0.0, 0.0], &[1.0, 2.0]),
+            Err(crate::Error::Input { .. })
+        ));
     }
 }

@@ -156,7 +156,11 @@ impl Coef for Fp {
     }
     #[inline]
     fn sub(&self, o: &Self) -> Self {
-        Fp(if self.0 >= o.0 { self.0 - o.0 } else { self.0 + P61 - o.0 })
+        Fp(if self.0 >= o.0 {
+            self.0 - o.0
+        } else {
+            self.0 + P61 - o.0
+        })
     }
     #[inline]
     fn mul(&self, o: &Self) -> Self {
@@ -470,7 +474,13 @@ impl Poly<f64> {
     pub fn eval(&self, x: &[f64]) -> f64 {
         self.terms
             .iter()
-            .map(|(e, c)| c * e.iter().zip(x).map(|(&k, &xi)| xi.powi(k as i32)).product::<f64>())
+            .map(|(e, c)| {
+                c * e
+                    .iter()
+                    .zip(x)
+                    .map(|(&k, &xi)| xi.powi(k as i32))
+                    .product::<f64>()
+            })
             .sum()
     }
 }
@@ -516,7 +526,13 @@ impl<C: Coef> PolyField<C> {
         self.comps.iter().map(|p| p.degree()).max().unwrap_or(0)
     }
     pub fn add(&self, o: &Self) -> Self {
-        Self::from_comps(self.comps.iter().zip(&o.comps).map(|(a, b)| a.add(b)).collect())
+        Self::from_comps(
+            self.comps
+                .iter()
+                .zip(&o.comps)
+                .map(|(a, b)| a.add(b))
+                .collect(),
+        )
     }
     pub fn sub(&self, o: &Self) -> Self {
         self.add(&o.scale(&C::one().neg()))
@@ -552,7 +568,10 @@ impl<C: Coef> PolyField<C> {
     }
     pub fn map<D: Coef>(&self, f: impl Fn(&C) -> Option<D> + Copy) -> Option<PolyField<D>> {
         Some(PolyField::from_comps(
-            self.comps.iter().map(|p| p.map(f)).collect::<Option<Vec<_>>>()?,
+            self.comps
+                .iter()
+                .map(|p| p.map(f))
+                .collect::<Option<Vec<_>>>()?,
         ))
     }
     /// Evaluation in the coefficient ring.
@@ -585,7 +604,8 @@ impl PolyField<Rational> {
         self.terms().all(|(_, _, c)| c.is_valid())
     }
     pub fn to_f64(&self) -> PolyField<f64> {
-        self.map(|c| Some(c.to_f64())).expect("f64 conversion is total")
+        self.map(|c| Some(c.to_f64()))
+            .expect("f64 conversion is total")
     }
     /// Image in Z_p (None on overflow or p | denominator).
     pub fn to_fp(&self) -> Option<PolyField<Fp>> {
@@ -613,7 +633,13 @@ pub fn cuchiero_matrices(m: usize) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
     let a = (0..m)
         .map(|i| {
             (0..m)
-                .map(|j| if i == j { m as i64 - 1 - 2 * i as i64 } else { 0 })
+                .map(|j| {
+                    if i == j {
+                        m as i64 - 1 - 2 * i as i64
+                    } else {
+                        0
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -671,7 +697,13 @@ pub fn monomials(m: usize, k: u32) -> Vec<Exps> {
 
 /// `d` random polynomial fields on R^m of degree ≤ `degree`, every coefficient an integer uniform in
 /// [−range, range] (so the exact path applies), from `seed`.
-pub fn random_poly_fields(m: usize, d: usize, degree: u32, range: i64, seed: u64) -> Vec<PolyField<Rational>> {
+pub fn random_poly_fields(
+    m: usize,
+    d: usize,
+    degree: u32,
+    range: i64,
+    seed: u64,
+) -> Vec<PolyField<Rational>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mons = monomials(m, degree);
     (0..d)
@@ -679,7 +711,11 @@ pub fn random_poly_fields(m: usize, d: usize, degree: u32, range: i64, seed: u64
             let mut f = PolyField::zero(m);
             for i in 0..m {
                 for e in &mons {
-                    f.add_term(i, e.clone(), Rational::integer(rng.gen_range(-range..=range) as i128));
+                    f.add_term(
+                        i,
+                        e.clone(),
+                        Rational::integer(rng.gen_range(-range..=range) as i128),
+                    );
                 }
             }
             f

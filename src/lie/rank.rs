@@ -143,12 +143,20 @@ impl RankReport {
             target_rank: self.target_rank,
             rank_by_depth: self.depths.iter().map(|d| d.rank).collect(),
             exact_rank_by_depth: self.depths.iter().map(|d| d.exact_generic_rank).collect(),
-            exact_rank_at_points_by_depth: self.depths.iter().map(|d| d.exact_rank_at_points).collect(),
+            exact_rank_at_points_by_depth: self
+                .depths
+                .iter()
+                .map(|d| d.exact_rank_at_points)
+                .collect(),
             span_dim_by_depth: self.depths.iter().map(|d| d.span_dim).collect(),
             n_brackets_by_depth: self.depths.iter().map(|d| d.n_hall_brackets).collect(),
             min_singular_value: self.min_singular_value,
             tolerance_rule: self.tolerance_rule.clone(),
-            disagreements: self.depths.iter().filter_map(|d| d.disagreement.clone()).collect(),
+            disagreements: self
+                .depths
+                .iter()
+                .filter_map(|d| d.disagreement.clone())
+                .collect(),
         }
     }
     /// The `brackets.json` list.
@@ -157,7 +165,10 @@ impl RankReport {
     }
     /// Numerical rank at `depth`, if computed.
     pub fn rank_at(&self, depth: usize) -> Option<usize> {
-        self.depths.iter().find(|d| d.depth == depth).map(|d| d.rank)
+        self.depths
+            .iter()
+            .find(|d| d.depth == depth)
+            .map(|d| d.rank)
     }
 }
 
@@ -165,10 +176,18 @@ impl RankReport {
 pub fn validate_points(points: &[Vec<f64>], m: usize) -> Result<()> {
     for (i, p) in points.iter().enumerate() {
         if p.len() != m {
-            return Err(Error::input("<lie>", "points", format!("point {i} has dimension {}, expected {m}", p.len())));
+            return Err(Error::input(
+                "<lie>",
+                "points",
+                format!("point {i} has dimension {}, expected {m}", p.len()),
+            ));
         }
         if p.iter().any(|v| !v.is_finite()) {
-            return Err(Error::input("<lie>", "points", format!("point {i} is not finite")));
+            return Err(Error::input(
+                "<lie>",
+                "points",
+                format!("point {i} is not finite"),
+            ));
         }
     }
     for i in 0..points.len() {
@@ -206,9 +225,23 @@ pub fn numerical_rank(cols: &[Vec<f64>], rows: usize, rel_tol: Option<f64>) -> N
             min_kept: None,
         };
     }
-    let norms: Vec<f64> = cols.iter().map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
-    let mat = DMatrix::from_fn(rows, nc, |r, c| if norms[c] > 0.0 { cols[c][r] / norms[c] } else { 0.0 });
-    let mut sv: Vec<f64> = mat.svd(false, false).singular_values.iter().copied().collect();
+    let norms: Vec<f64> = cols
+        .iter()
+        .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .collect();
+    let mat = DMatrix::from_fn(rows, nc, |r, c| {
+        if norms[c] > 0.0 {
+            cols[c][r] / norms[c]
+        } else {
+            0.0
+        }
+    });
+    let mut sv: Vec<f64> = mat
+        .svd(false, false)
+        .singular_values
+        .iter()
+        .copied()
+        .collect();
     sv.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
     let smax = sv.first().copied().unwrap_or(0.0);
     let tol = match rel_tol {
@@ -230,7 +263,9 @@ pub fn numerical_rank(cols: &[Vec<f64>], rows: usize, rel_tol: Option<f64>) -> N
 fn tolerance_rule(cfg: &RankConfig) -> String {
     match cfg.rel_tol {
         Some(r) => format!("columns scaled to unit norm; tol = {r:e} * sigma_max"),
-        None => "columns scaled to unit norm; tol = max(mN, cols) * f64::EPSILON * sigma_max".into(),
+        None => {
+            "columns scaled to unit norm; tol = max(mN, cols) * f64::EPSILON * sigma_max".into()
+        }
     }
 }
 
@@ -289,19 +324,31 @@ pub fn generic_fp_points(n: usize, m: usize, seed: u64) -> Vec<Vec<Fp>> {
 pub fn fp_points(points: &[Vec<f64>]) -> Vec<Vec<Fp>> {
     points
         .iter()
-        .map(|p| p.iter().map(|&x| Fp::from_f64(x).expect("finite")).collect())
+        .map(|p| {
+            p.iter()
+                .map(|&x| Fp::from_f64(x).expect("finite"))
+                .collect()
+        })
         .collect()
 }
 
 /// Rank analysis of polynomial fields given by their span generators (see [`super::analyze_polynomial`]).
-pub fn analyze_span_generators(gens: Vec<SpanElem>, points: &[Vec<f64>], cfg: &RankConfig) -> Result<RankReport> {
+pub fn analyze_span_generators(
+    gens: Vec<SpanElem>,
+    points: &[Vec<f64>],
+    cfg: &RankConfig,
+) -> Result<RankReport> {
     let d = gens.len();
     if d == 0 {
         return Err(Error::input("<lie>", "fields", "no vector fields given"));
     }
     let m = gens[0].fl.m;
     if gens.iter().any(|g| g.fl.m != m) {
-        return Err(Error::input("<lie>", "fields", "fields have different state dimensions"));
+        return Err(Error::input(
+            "<lie>",
+            "fields",
+            "fields have different state dimensions",
+        ));
     }
     validate_points(points, m)?;
     let n = points.len();
@@ -320,7 +367,11 @@ pub fn analyze_span_generators(gens: Vec<SpanElem>, points: &[Vec<f64>], cfg: &R
         }
         let new: Vec<&SpanElem> = span.basis[done..].iter().collect();
         done = span.basis.len();
-        let maxdeg = new.iter().map(|b| b.fp.degree() as usize).max().unwrap_or(0);
+        let maxdeg = new
+            .iter()
+            .map(|b| b.fp.degree() as usize)
+            .max()
+            .unwrap_or(0);
         let new_fl: Vec<Vec<f64>> = new
             .par_iter()
             .map(|b| points.iter().flat_map(|p| b.fl.eval(p)).collect())
@@ -425,7 +476,9 @@ fn finish(
     brackets: Vec<BracketJson>,
 ) -> RankReport {
     let rows = m * n;
-    let first = |f: &dyn Fn(&DepthReport) -> Option<usize>| depths.iter().find(|r| f(r) == Some(rows)).map(|r| r.depth);
+    let first = |f: &dyn Fn(&DepthReport) -> Option<usize>| {
+        depths.iter().find(|r| f(r) == Some(rows)).map(|r| r.depth)
+    };
     let full_rank_depth = depths.iter().find(|r| r.full).map(|r| r.depth);
     let min_singular_value = full_rank_depth
         .and_then(|k| depths.iter().find(|r| r.depth == k))
@@ -449,7 +502,11 @@ fn finish(
 }
 
 /// Rank analysis of non-polynomial fields: Hall brackets evaluated with jets (numerical rank only).
-pub fn analyze_feature_fields(fields: &[FeatureField], points: &[Vec<f64>], cfg: &RankConfig) -> Result<RankReport> {
+pub fn analyze_feature_fields(
+    fields: &[FeatureField],
+    points: &[Vec<f64>],
+    cfg: &RankConfig,
+) -> Result<RankReport> {
     let d = fields.len();
     if d == 0 {
         return Err(Error::input("<lie>", "fields", "no vector fields given"));
@@ -457,7 +514,11 @@ pub fn analyze_feature_fields(fields: &[FeatureField], points: &[Vec<f64>], cfg:
     let m = fields[0].m();
     for (i, f) in fields.iter().enumerate() {
         if f.m() != m || f.c.len() != m || f.c.iter().any(|r| r.len() != m) {
-            return Err(Error::input("<lie>", "fields", format!("field {i}: C must be {m}×{m} and b of length {m}")));
+            return Err(Error::input(
+                "<lie>",
+                "fields",
+                format!("field {i}: C must be {m}×{m} and b of length {m}"),
+            ));
         }
     }
     validate_points(points, m)?;
@@ -467,12 +528,18 @@ pub fn analyze_feature_fields(fields: &[FeatureField], points: &[Vec<f64>], cfg:
         return Err(Error::input(
             "<lie>",
             "max_depth",
-            format!("{total} Hall brackets up to depth {kmax} exceed max_hall_columns = {}", cfg.max_hall_columns),
+            format!(
+                "{total} Hall brackets up to depth {kmax} exceed max_hall_columns = {}",
+                cfg.max_hall_columns
+            ),
         ));
     }
     let hall = HallBasis::new(d, kmax);
     let js = JetSpace::new(m, kmax - 1);
-    let vals: Vec<Vec<Vec<f64>>> = points.par_iter().map(|p| hall_values_at(fields, &hall, p, &js)).collect();
+    let vals: Vec<Vec<Vec<f64>>> = points
+        .par_iter()
+        .map(|p| hall_values_at(fields, &hall, p, &js))
+        .collect();
     let n = points.len();
     let rows = m * n;
     let mut cols: Vec<Vec<f64>> = Vec::new();
@@ -499,7 +566,11 @@ pub fn rational_generators(fields: &[PolyField<Rational>]) -> Result<Vec<SpanEle
         .enumerate()
         .map(|(i, f)| {
             SpanElem::from_rational(i, f).ok_or_else(|| {
-                Error::input("<lie>", "fields", format!("field {i}: coefficient overflow or denominator divisible by p"))
+                Error::input(
+                    "<lie>",
+                    "fields",
+                    format!("field {i}: coefficient overflow or denominator divisible by p"),
+                )
             })
         })
         .collect()
@@ -511,15 +582,24 @@ pub fn float_generators(fields: &[PolyField<f64>]) -> Result<Vec<SpanElem>> {
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            SpanElem::from_f64(i, f)
-                .ok_or_else(|| Error::input("<lie>", "fields", format!("field {i}: non-finite coefficient")))
+            SpanElem::from_f64(i, f).ok_or_else(|| {
+                Error::input(
+                    "<lie>",
+                    "fields",
+                    format!("field {i}: non-finite coefficient"),
+                )
+            })
         })
         .collect()
 }
 
 /// Exact rank over Z_p of the Hall-bracket evaluation matrix up to `depth` at the given (float, exact dyadic)
 /// points, WITHOUT the graded-span shortcut: an independent check of [`analyze_span_generators`].
-pub fn hall_exact_rank_at_points(fields: &[PolyField<Rational>], points: &[Vec<f64>], depth: usize) -> Option<usize> {
+pub fn hall_exact_rank_at_points(
+    fields: &[PolyField<Rational>],
+    points: &[Vec<f64>],
+    depth: usize,
+) -> Option<usize> {
     let fp: Vec<PolyField<Fp>> = fields.iter().map(|f| f.to_fp()).collect::<Option<_>>()?;
     let hall = HallBasis::new(fields.len(), depth);
     let vals = hall.evaluate(&fp, |a, b| a.bracket(b));

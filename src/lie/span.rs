@@ -375,7 +375,11 @@ mod tests {
                 let rg = fp_field_rank(&g);
                 let both: Vec<PolyField<Fp>> = h.iter().chain(&g).cloned().collect();
                 assert_eq!(rg, g.len(), "graded basis must be independent");
-                assert_eq!(fp_field_rank(&both), rh, "graded ⊆ Hall (seed {seed}, depth {k})");
+                assert_eq!(
+                    fp_field_rank(&both),
+                    rh,
+                    "graded ⊆ Hall (seed {seed}, depth {k})"
+                );
                 assert_eq!(rg, rh, "graded = Hall (seed {seed}, depth {k})");
             }
         }
