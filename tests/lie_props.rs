@@ -414,3 +414,65 @@ fn cuchiero_n200_flags_conditioning() {
         assert!(d.rank <= d.exact_rank_at_points.unwrap());
     }
 }
+
+/// Genericity results do not depend on the number of threads.
+#[test]
+fn genericity_thread_count_independent() {
+    let cfg = GenericityConfig {
+        m: 2,
+        n_points: 5,
+        draws: 24,
+        max_depth: 5,
+        seed: 3,
+        family: RandomFamily::Polynomial {
+            d: 5,
+            degree: 2,
+            range: Some(3),
+        },
+    };
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| genericity(&cfg).unwrap());
+    let many = genericity(&cfg).unwrap();
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        serde_json::to_string(&many).unwrap()
+    );
+}
+
+/// Fields generating a finite-dimensional Lie algebra (linear fields: sl(2)) stop growing; the report says so.
+#[test]
+fn closed_lie_algebra_is_reported() {
+    let f = cuchiero_fields(2);
+    let lin = vec![f[0].clone(), f[1].clone()];
+    let rep = analyze_polynomial(&lin, &points(3, 2), &RankConfig::default()).unwrap();
+    assert_eq!(rep.full_rank_depth, None);
+    assert_eq!(
+        rep.summary().span_dim_by_depth.last().copied().flatten(),
+        Some(3)
+    );
+    assert!(
+        rep.notes.iter().any(|n| n.contains("finite-dimensional")),
+        "{:?}",
+        rep.notes
+    );
+}
+
+/// m = 1: the report carries the ordering caveat.
+#[test]
+fn m1_report_has_order_note() {
+    let mut v = PolyField::zero(1);
+    v.add_term(0, vec![0], Rational::integer(1));
+    let mut w = PolyField::zero(1);
+    w.add_term(0, vec![2], Rational::integer(1));
+    let rep = analyze_polynomial(
+        &[v, w],
+        &[vec![-0.5], vec![0.25], vec![0.75]],
+        &RankConfig::default(),
+    )
+    .unwrap();
+    assert!(rep.full_rank_depth.is_some());
+    assert!(rep.notes.iter().any(|n| n.contains("order")));
+}

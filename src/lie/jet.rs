@@ -209,6 +209,10 @@ pub struct FeatureField {
 }
 
 impl FeatureField {
+    /// The nODE field σ(Wx + b) with frozen W, b.
+    pub fn node(w: Vec<Vec<f64>>, b: Vec<f64>, sigma: Activation) -> FeatureField {
+        FeatureField { c: w, b, sigma }
+    }
     pub fn m(&self) -> usize {
         self.b.len()
     }
@@ -231,14 +235,14 @@ impl FeatureField {
                 let c0: f64 = self.c[i].iter().zip(x0).map(|(a, b)| a * b).sum::<f64>() + self.b[i];
                 let mut delta = vec![0.0; js.len()];
                 for j in 0..m {
-                    // The degree-1 monomial h_j sits at index 1 + j in graded order with reversed lex:
-                    // find it explicitly to be safe.
-                    let idx = js
+                    // The degree-1 monomial h_j (absent for jets of order 0).
+                    if let Some(idx) = js
                         .mons
                         .iter()
                         .position(|e| e.iter().sum::<u32>() == 1 && e[j] == 1)
-                        .unwrap();
-                    delta[idx] = self.c[i][j];
+                    {
+                        delta[idx] = self.c[i][j];
+                    }
                 }
                 js.compose(&taylor_coeffs(&self.sigma, c0, js.order), &delta)
             })

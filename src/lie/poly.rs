@@ -540,6 +540,10 @@ impl<C: Coef> PolyField<C> {
     pub fn scale(&self, s: &C) -> Self {
         Self::from_comps(self.comps.iter().map(|p| p.scale(s)).collect())
     }
+    /// ∂V/∂x_j, componentwise.
+    pub fn deriv(&self, j: usize) -> Self {
+        Self::from_comps(self.comps.iter().map(|p| p.deriv(j)).collect())
+    }
     /// (DW·V)_i = Σ_j (∂_j W_i) V_j, symbolically (`self` = W).
     pub fn jvp(&self, v: &Self) -> Self {
         let mut out = Self::zero(self.m);
@@ -723,6 +727,33 @@ pub fn random_poly_fields(
         .collect()
 }
 
+/// As [`random_poly_fields`] with rational coefficients num/den, num uniform in [−range, range] and den uniform
+/// in [1, max_den].
+pub fn random_poly_fields_rational(
+    m: usize,
+    d: usize,
+    degree: u32,
+    range: i64,
+    max_den: i64,
+    seed: u64,
+) -> Vec<PolyField<Rational>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mons = monomials(m, degree);
+    (0..d)
+        .map(|_| {
+            let mut f = PolyField::zero(m);
+            for i in 0..m {
+                for e in &mons {
+                    let num = rng.gen_range(-range..=range) as i128;
+                    let den = rng.gen_range(1..=max_den.max(1)) as i128;
+                    f.add_term(i, e.clone(), Rational::new(num, den));
+                }
+            }
+            f
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -759,6 +790,33 @@ mod tests {
         // BA − AB for A = diag(1,−1), B = [[0,1],[1,0]] is [[0,−2],[2,0]].
         let expect = PolyField::linear(&[vec![0, -2], vec![2, 0]]);
         assert_eq!(va.bracket(&vb), expect);
+    }
+
+    #[test]
+    fn rational_fields_map_consistently() {
+        let fs = random_poly_fields_rational(2, 2, 2, 3, 4, 9);
+        let b = fs[0].bracket(&fs[1]);
+        assert!(b.is_exact());
+        let x = [Rational::new(1, 3), Rational::new(-2, 5)];
+        let xf: Vec<Fp> = x.iter().map(|r| r.to_fp().unwrap()).collect();
+        let exact = b.eval_with(&x);
+        let modp = fs[0]
+            .to_fp()
+            .unwrap()
+            .bracket(&fs[1].to_fp().unwrap())
+            .eval_fp(&xf);
+        for (e, p) in exact.iter().zip(&modp) {
+            assert_eq!(
+                e.to_fp().unwrap(),
+                *p,
+                "reduction mod p commutes with brackets"
+            );
+        }
+        let xf64: Vec<f64> = x.iter().map(|r| r.to_f64()).collect();
+        for (e, v) in exact.iter().zip(b.to_f64().eval(&xf64)) {
+            assert!((e.to_f64() - v).abs() < 1e-12);
+        }
+        assert_eq!(b.deriv(0).comps[0], b.comps[0].deriv(0));
     }
 
     #[test]
