@@ -44,6 +44,64 @@ fn main() {
             s.min_singular_value
         );
     }
+    // exactness of rational coefficients for N = 200
+    let rep = analyze_polynomial(&fields, &points(200, 1), &RankConfig::default()).unwrap();
+    let exact = rep.brackets_json().iter().filter(|b| b.exact).count();
+    println!(
+        "N=200: {exact}/{} brackets with exact i128 rational coefficients",
+        rep.brackets_json().len()
+    );
+    println!("notes: {:?}", rep.notes);
+    // random tanh features, Hall brackets via jets
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let feats: Vec<lieflow::lie::FeatureField> =
+        lieflow::lie::genericity::random_features7(2, &mut rng)
+            .into_iter()
+            .map(|f| lieflow::lie::FeatureField {
+                sigma: lieflow::field::Activation::Tanh,
+                ..f
+            })
+            .collect();
+    for n in [3usize, 10, 30] {
+        let t = Instant::now();
+        let rep = lieflow::lie::analyze_features(
+            &feats,
+            &points(n, 2),
+            &RankConfig {
+                max_depth: 5,
+                ..RankConfig::default()
+            },
+        )
+        .unwrap();
+        println!(
+            "tanh features d=7 N={n}: full_rank_depth={:?} ranks {:?} {:.1} ms",
+            rep.full_rank_depth,
+            rep.summary().rank_by_depth,
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    let cfg = lieflow::lie::GenericityConfig {
+        m: 2,
+        n_points: 4,
+        draws: 200,
+        max_depth: 6,
+        seed: 42,
+        family: lieflow::lie::RandomFamily::Polynomial {
+            d: 5,
+            degree: 2,
+            range: None,
+        },
+    };
+    let t = Instant::now();
+    let g = lieflow::lie::genericity(&cfg).unwrap();
+    println!(
+        "genericity 200 draws: p={} [{:.3},{:.3}] hist {:?} {:.1} ms",
+        g.probability,
+        g.wilson_low,
+        g.wilson_high,
+        g.depth_histogram,
+        t.elapsed().as_secs_f64() * 1e3
+    );
     // N = 6 at depth 5 regardless of full rank (sympy peer: 71.5 s)
     let pts = points(6, 1);
     let cfg = RankConfig {
