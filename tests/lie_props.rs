@@ -478,3 +478,19 @@ fn m1_report_has_order_note() {
     assert!(rep.full_rank_depth.is_some());
     assert!(rep.notes.iter().any(|n| n.contains("order")));
 }
+
+/// Huge points overflow f64 at high degree: a numerical error, not a silent wrong rank.
+#[test]
+fn non_finite_values_are_reported() {
+    let pts = vec![vec![1e200, 1e200], vec![-1e200, 3e199]];
+    let cfg = RankConfig {
+        max_depth: 4,
+        stop_at_full_rank: false,
+        exact_generic: false,
+        ..RankConfig::default()
+    };
+    assert!(matches!(
+        analyze_polynomial(&cuchiero_fields(2), &pts, &cfg),
+        Err(lieflow::Error::Numerical { .. })
+    ));
+}

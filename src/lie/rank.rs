@@ -208,6 +208,23 @@ pub fn validate_points(points: &[Vec<f64>], m: usize) -> Result<()> {
     Ok(())
 }
 
+/// Fails with a numerical error naming the depth and point if a bracket value is not finite.
+fn check_finite(cols: &[Vec<f64>], m: usize, depth: usize) -> Result<()> {
+    for c in cols {
+        if let Some(r) = c.iter().position(|v| !v.is_finite()) {
+            return Err(Error::numerical(
+                format!(
+                    "non-finite bracket value at depth {depth} (points too large for this depth?)"
+                ),
+                0.0,
+                depth,
+                Some(r / m.max(1)),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Numerical rank of column-scaled columns (each of length `rows`).
 pub struct NumRank {
     pub rank: usize,
@@ -381,6 +398,7 @@ pub fn analyze_span_generators(
             .par_iter()
             .map(|b| points.iter().flat_map(|p| b.fl.eval(p)).collect())
             .collect();
+        check_finite(&new_fl, m, k)?;
         fl_cols.extend(new_fl);
         let exact_generic_rank = cfg.exact_generic.then(|| {
             let pw = powers(&gen_pts, maxdeg);
@@ -570,6 +588,7 @@ pub fn analyze_feature_fields(
         let cols: Vec<Vec<f64>> = (0..hall.elems.len())
             .map(|idx| vals.iter().flat_map(|v| v[idx].iter().copied()).collect())
             .collect();
+        check_finite(&cols, m, k)?;
         let nr = numerical_rank(&cols, rows, cfg.rel_tol);
         depths.push(depth_report(k, d, None, cols.len(), nr, None, None, rows));
         if cfg.stop_at_full_rank && depths.last().unwrap().full {

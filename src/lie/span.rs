@@ -36,9 +36,11 @@ impl Echelon {
     pub fn rank(&self) -> usize {
         self.rows.len()
     }
-    /// Reduces `v` in place against the rows; returns true if it is nonzero afterwards.
+    /// Reduces `v` in place against the rows; returns true if it is nonzero afterwards. `v` must be at least as
+    /// long as every row (coordinates beyond a vector's length are zero); [`Echelon::insert`] pads it.
     pub fn reduce(&self, v: &mut [Fp]) -> bool {
         for (p, row) in &self.rows {
+            debug_assert!(row.len() <= v.len());
             let c = v[*p];
             if c.0 == 0 {
                 continue;
@@ -53,6 +55,10 @@ impl Echelon {
     }
     /// Inserts `v` if independent; returns whether it was.
     pub fn insert(&mut self, mut v: Vec<Fp>) -> bool {
+        let longest = self.rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+        if v.len() < longest {
+            v.resize(longest, Fp(0));
+        }
         if !self.reduce(&mut v) {
             return false;
         }
