@@ -102,6 +102,28 @@ fn main() {
         g.depth_histogram,
         t.elapsed().as_secs_f64() * 1e3
     );
+    // m = 3 Cuchiero fields, and random degree-3 fields
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let p3: Vec<Vec<f64>> = (0..30)
+        .map(|_| (0..3).map(|_| rng.gen_range(-1.0..1.0)).collect())
+        .collect();
+    let t = Instant::now();
+    let rep = analyze_polynomial(&cuchiero_fields(3), &p3, &RankConfig::default()).unwrap();
+    println!(
+        "m=3 N=30 Cuchiero: full_rank_depth={:?} numerical={:?} {:.1} ms",
+        rep.full_rank_depth,
+        rep.numerical_full_rank_depth,
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let rf = lieflow::lie::random_poly_fields(2, 5, 3, 3, 1);
+    let t = Instant::now();
+    let rep = analyze_polynomial(&rf, &points(50, 4), &RankConfig::default()).unwrap();
+    println!(
+        "random deg-3 d=5 N=50: full_rank_depth={:?} span {:?} {:.1} ms",
+        rep.full_rank_depth,
+        rep.summary().span_dim_by_depth,
+        t.elapsed().as_secs_f64() * 1e3
+    );
     // N = 6 at depth 5 regardless of full rank (sympy peer: 71.5 s)
     let pts = points(6, 1);
     let cfg = RankConfig {
