@@ -1,5 +1,5 @@
 //! Flow commutator: the sign test of the bracket convention (SPEC §5). Flowing along V for time t, then W, then
-//! −V, then −W moves x to x + t² [V, W](x) + O(t³) with [V, W] = DW·V − DV·W. Each leg is integrated with a
+//! −V, then −W moves x to x + t² `[V, W](x)` + O(t³) with [V, W] = DW·V − DV·W. Each leg is integrated with a
 //! classical RK4 on the single field with `FLOW_SUBSTEPS` substeps (error O(t·(t/n)^4), negligible against t³).
 
 /// RK4 substeps per leg of [`flow_commutator`].
@@ -24,7 +24,7 @@ pub fn rk4_flow<V: Fn(&[f64]) -> Vec<f64>>(v: &V, x: &[f64], t: f64, steps: usiz
     y
 }
 
-/// Δx = Φ^{−W}_t Φ^{−V}_t Φ^W_t Φ^V_t (x) − x  (≈ t² [V, W](x)).
+/// Δx = Φ^{−W}_t Φ^{−V}_t Φ^W_t Φ^V_t (x) − x  (≈ t² `[V, W](x)`).
 pub fn flow_commutator<V, W>(v: V, w: W, x: &[f64], t: f64) -> Vec<f64>
 where
     V: Fn(&[f64]) -> Vec<f64>,

@@ -5,7 +5,7 @@
 //! basis elements is a basis element iff a > b and, when a = [x, y], y ≤ b. The number of elements of depth n
 //! is Witt's formula (1/n) Σ_{e | n} μ(e) d^{n/e} ([`witt`]).
 //!
-//! Every element keeps its tree (indices of its two halves) and a word label such as "[[2,1],1]" (1-based
+//! Every element keeps its tree (indices of its two halves) and a word label such as `"[[2,1],1]"` (1-based
 //! generators), so brackets can be computed bottom-up with memoisation: element i = [left, right] only needs
 //! the already computed values of `left` and `right`.
 
@@ -21,7 +21,7 @@ pub struct HallElem {
     /// Indices of the two halves [left, right] for a bracket.
     pub left: Option<usize>,
     pub right: Option<usize>,
-    /// Word label, generators 1-based: "3", "[2,1]", "[[2,1],1]".
+    /// Word label, generators 1-based: "3", `"[2,1]"`, `"[[2,1],1]"`.
     pub word: String,
 }
 

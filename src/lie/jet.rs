@@ -9,7 +9,7 @@
 //! A jet valid to order a (all coefficients of degree ≤ a exact) bracketed with one valid to order b is valid to
 //! order min(a, b) − 1: one order is lost to the derivative. Coefficients above the valid order are zeroed.
 //! A depth-j bracket built from order-K generators is valid to order K − j + 1, so its constant term — the value
-//! [..](x0) — is exact (up to rounding) for j ≤ K + 1.
+//! `[..](x0)` — is exact (up to rounding) for j ≤ K + 1.
 //!
 //! Generators: random features / nODE fields V(x) = σ(Cx + b) with C ∈ R^{m×m}, b ∈ R^m, σ componentwise
 //! ([`FeatureField`]). The jet of z = Cx + b is linear; σ(z) is the composition of σ's univariate Taylor series
@@ -112,7 +112,7 @@ impl JetSpace {
             }
         }
     }
-    /// Σ_n coeffs[n] δ^n for a jet δ without constant term.
+    /// Σ_n `coeffs[n]` δ^n for a jet δ without constant term.
     pub fn compose(&self, coeffs: &[f64], delta: &[f64]) -> Vec<f64> {
         let mut r = vec![0.0; self.len()];
         for a in coeffs.iter().rev() {

@@ -1,10 +1,10 @@
 //! Lie-bracket tools for N-point controllability (SPEC §5, seed 003: Cuchiero, Larsson, Teichmann).
 //!
 //! # Bracket convention
-//! [V, W](x) = DW(x)·V(x) − DV(x)·W(x). For linear fields V = Ax, W = Bx this is [V, W](x) = (BA − AB)x
+//! `[V, W](x)` = DW(x)·V(x) − DV(x)·W(x). For linear fields V = Ax, W = Bx this is `[V, W](x)` = (BA − AB)x
 //! (the seed's slide writes (AB − BA)x, which is wrong under its own definition). The convention is fixed by
 //! the flow test ([`flow_commutator`]): flowing along V, W, −V, −W for time t each moves x by
-//! t²[V, W](x) + O(t³).
+//! t²`[V, W](x)` + O(t³).
 //!
 //! # Modules
 //! * [`poly`] — exact polynomial vector fields over Q (`i128` rationals with overflow detection), Z_p
@@ -18,7 +18,7 @@
 //!   exact elimination over Z_p; each basis element keeps its right-nested word.
 //! * [`rank`] — the N-point rank per depth: numerical (column-scaled SVD with a stated tolerance, singular
 //!   values, gap, smallest kept singular value) and exact over Z_p (at generic points and at the given points).
-//! * [`genericity`] — probability of full rank over random draws, Wilson 95 % interval, depth histogram.
+//! * [`genericity`](mod@genericity) — probability of full rank over random draws, Wilson 95 % interval, depth histogram.
 //! * [`order`] — the m = 1 ordering obstruction.
 //! * [`flow`] — the flow commutator used for the sign test.
 //!

@@ -13,7 +13,7 @@
 //!   Every finite `f64` is a dyadic rational, so [`Fp::from_f64`] is an *exact* image of a float point.
 //! * `f64` — for numerical evaluation.
 //!
-//! Bracket convention (SPEC §5, seed 003): [V, W](x) = DW(x)·V(x) − DV(x)·W(x), i.e. componentwise
+//! Bracket convention (SPEC §5, seed 003): `[V, W](x)` = DW(x)·V(x) − DV(x)·W(x), i.e. componentwise
 //! [V, W]_i = Σ_j (∂_j W_i) V_j − (∂_j V_i) W_j. For linear V = Ax, W = Bx this is (BA − AB)x.
 
 use rand::{Rng, SeedableRng};
@@ -631,7 +631,7 @@ impl PolyField<Rational> {
 }
 
 /// The matrices A, B of Cuchiero's first result (SPEC §5 item 9). For m = 2 the reference instance
-/// A = [[1,0],[0,−1]], B = [[0,1],[1,0]]; for general m, A = diag(m−1, m−3, …, −(m−1)) (traceless, distinct
+/// `A = [[1,0],[0,−1]]`, `B = [[0,1],[1,0]]`; for general m, A = diag(m−1, m−3, …, −(m−1)) (traceless, distinct
 /// eigenvalues) and B the symmetric tridiagonal matrix with ones next to the diagonal (traceless, [A, B] ≠ 0).
 pub fn cuchiero_matrices(m: usize) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
     let a = (0..m)

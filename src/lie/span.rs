@@ -13,7 +13,7 @@
 //! Exactness. Elimination runs over Z_p, p = 2^61 − 1, on the images of the exact rational brackets (reduction
 //! mod p commutes with brackets). Vectors independent mod p are independent over Q, so every kept element is
 //! genuinely new; a vector dependent mod p but independent over Q would need p to divide a nonzero minor, which
-//! for a 61-bit prime is astronomically unlikely. Every basis element keeps its word ("[1,[2,[3,4]]]"), its
+//! for a 61-bit prime is astronomically unlikely. Every basis element keeps its word (`"[1,[2,[3,4]]]"`), its
 //! exact rational coefficients (while they fit in `i128`; `None` after an overflow), its Z_p image and an f64
 //! copy for numerical evaluation.
 
@@ -127,7 +127,7 @@ pub fn fp_field_rank(fields: &[PolyField<Fp>]) -> usize {
 /// A bracket kept in a graded span: its word and its coefficients in three rings.
 #[derive(Clone, Debug)]
 pub struct SpanElem {
-    /// Right-nested word, generators 1-based: "3", "[1,[2,3]]".
+    /// Right-nested word, generators 1-based: "3", `"[1,[2,3]]"`.
     pub word: String,
     pub depth: usize,
     /// Exact coefficients; `None` if unavailable (float input) or after an `i128` overflow.
@@ -157,7 +157,7 @@ impl SpanElem {
             rat: None,
         })
     }
-    /// [self, other] in all rings, with word "[self,other]".
+    /// `[self, other]` in all rings, with word `"[self,other]"`.
     pub fn bracket(&self, o: &SpanElem, keep_rational: bool) -> SpanElem {
         let rat = if keep_rational {
             match (&self.rat, &o.rat) {
