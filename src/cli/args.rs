@@ -22,6 +22,8 @@ pub enum Command {
         /// Scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Time the scenario's hot computation in-process: warm-up, then the median of N repetitions.
+    Bench(BenchArgs),
     /// List the bundled scenarios, one line each.
     List {
         /// Folder to scan.
@@ -47,4 +49,20 @@ pub struct RunArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// Arguments of `lieflow bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Timed repetitions (after one warm-up).
+    #[arg(long, default_value_t = 21)]
+    pub reps: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print one JSON object (last line) with median_s, min_s, max_s, reps and the kernel's values.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -2,6 +2,7 @@
 //! validated scenario in [`crate::scenario`]). Exit codes are chosen in `main.rs` from [`crate::Error::exit_code`].
 
 mod args;
+mod bench;
 mod list;
 mod run;
 
@@ -14,6 +15,7 @@ pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(a) => run::run(&a),
         Command::Validate { scenario } => run::validate(&scenario),
+        Command::Bench(a) => bench::bench(&a),
         Command::List { dir } => list::list(&dir),
     }
 }

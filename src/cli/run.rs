@@ -9,7 +9,7 @@ use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-fn load(path: &Path, seed: Option<u64>) -> Result<(ScenarioFile, &'static dyn Study)> {
+pub(super) fn load(path: &Path, seed: Option<u64>) -> Result<(ScenarioFile, &'static dyn Study)> {
     let mut file = ScenarioFile::load(path)?;
     if let Some(s) = seed {
         file.scenario.seed = s;

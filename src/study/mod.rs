@@ -59,4 +59,13 @@ pub trait Study: Sync {
     fn validate(&self, ctx: &Context) -> Result<()>;
     /// Run the study, filling `out` as results become available.
     fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()>;
+    /// The hot computation `lieflow bench` times (after a warm-up, median of N repetitions), prepared once.
+    /// Each call returns headline values to print beside the timing (e.g. `{"loss": …}`). `None`: nothing to time.
+    fn bench_kernel<'a>(&self, ctx: &'a Context) -> Result<Option<BenchKernel<'a>>> {
+        let _ = ctx;
+        Ok(None)
+    }
 }
+
+/// A prepared computation for `lieflow bench`.
+pub type BenchKernel<'a> = Box<dyn FnMut() -> Result<Value> + 'a>;

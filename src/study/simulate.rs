@@ -2,9 +2,9 @@
 //! Writes `trajectories.csv` (point, label, t, x_1..x_m), `final.csv` (X(T)), `controls.csv`, and for m = 2 a
 //! phase-plane figure (m = 1: x against t).
 
-use super::{Context, Study, StudyOutput};
+use super::{BenchKernel, Context, Study, StudyOutput};
 use crate::control::Control;
-use crate::integrate::simulate;
+use crate::integrate::{simulate, SaveAt};
 use crate::output::plot::{Figure, Mark, Series};
 use crate::output::table::Table;
 use crate::Result;
@@ -22,6 +22,14 @@ impl Study for Simulate {
     }
     fn validate(&self, ctx: &Context) -> Result<()> {
         ctx.file.problem().map(|_| ())
+    }
+    fn bench_kernel<'a>(&self, ctx: &'a Context) -> Result<Option<BenchKernel<'a>>> {
+        let p = ctx.file.problem()?;
+        Ok(Some(Box::new(move || {
+            let traj = simulate(p.field.as_ref(), &p.control, &p.solver, &p.data.x, &SaveAt::Final)?;
+            let s: f64 = traj.states.iter().sum();
+            Ok(serde_json::json!({ "sum_final_states": s, "points": p.data.n() }))
+        })))
     }
     fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
         let p = ctx.file.problem()?;
