@@ -16,6 +16,7 @@
 //!
 //! Numerics never do I/O; studies return data; [`output`] writes it.
 
+pub mod adjoint;
 pub mod analysis;
 pub mod cli;
 pub mod control;
@@ -24,6 +25,7 @@ pub mod error;
 pub mod field;
 pub mod integrate;
 pub mod lie;
+pub mod objective;
 pub mod output;
 pub mod problem;
 pub mod scenario;
