@@ -4,14 +4,14 @@ mod common;
 use common::*;
 
 #[test]
-fn quickstart_writes_manifest_summary_csv_and_figures() {
+fn simulate_writes_manifest_summary_csv_and_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("q");
     let o = lieflow(
         tmp.path(),
         &[
             "run",
-            scenario("quickstart.toml").to_str().unwrap(),
+            scenario("simulate-annuli.toml").to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
             "--quiet",
@@ -77,7 +77,7 @@ fn same_seed_gives_identical_csv_for_one_and_two_threads() {
             tmp.path(),
             &[
                 "run",
-                scenario("quickstart.toml").to_str().unwrap(),
+                scenario("simulate-annuli.toml").to_str().unwrap(),
                 "--out",
                 out.to_str().unwrap(),
                 "--threads",
@@ -103,7 +103,7 @@ fn same_seed_gives_identical_csv_for_one_and_two_threads() {
         tmp.path(),
         &[
             "run",
-            scenario("quickstart.toml").to_str().unwrap(),
+            scenario("simulate-annuli.toml").to_str().unwrap(),
             "--out",
             other.to_str().unwrap(),
             "--quiet"
@@ -224,7 +224,7 @@ fn blow_up_reports_point_and_time_with_exit_1() {
 #[test]
 fn validate_and_list() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = lieflow(tmp.path(), &["validate", scenario("quickstart.toml").to_str().unwrap()]);
+    let o = lieflow(tmp.path(), &["validate", scenario("simulate-annuli.toml").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = lieflow(Path::new(env!("CARGO_MANIFEST_DIR")), &["list"]);
     assert!(o.status.success());

@@ -24,6 +24,10 @@ pub enum Command {
     },
     /// Time the scenario's hot computation in-process: warm-up, then the median of N repetitions.
     Bench(BenchArgs),
+    /// Loss and exact discrete gradient for the scenario's controls (or --controls FILE).
+    Grad(GradArgs),
+    /// Discrete adjoint vs central finite differences vs continuous adjoint, per parameter block.
+    Gradcheck(GradcheckArgs),
     /// List the bundled scenarios, one line each.
     List {
         /// Folder to scan.
@@ -65,4 +69,42 @@ pub struct BenchArgs {
     /// Print one JSON object (last line) with median_s, min_s, max_s, reps and the kernel's values.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `lieflow grad`.
+#[derive(Debug, Args)]
+pub struct GradArgs {
+    /// Scenario file (TOML) with [model], [time], [controls], [data] and [objective].
+    pub scenario: PathBuf,
+    /// Controls CSV (K rows × d columns) replacing the scenario's.
+    #[arg(long)]
+    pub controls: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the gradient (K × d) to this CSV file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Arguments of `lieflow gradcheck`.
+#[derive(Debug, Args)]
+pub struct GradcheckArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Controls CSV replacing the scenario's.
+    #[arg(long)]
+    pub controls: Option<PathBuf>,
+    /// Max-norm relative tolerance for discrete adjoint vs finite differences.
+    #[arg(long, default_value_t = 1e-6)]
+    pub tol: f64,
+    /// Difference at most this many evenly spread coordinates (default: all).
+    #[arg(long)]
+    pub max_coords: Option<usize>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+pub mod grad;
 mod list;
 mod run;
 
@@ -16,6 +17,8 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Run(a) => run::run(&a),
         Command::Validate { scenario } => run::validate(&scenario),
         Command::Bench(a) => bench::bench(&a),
+        Command::Grad(a) => grad::grad(&a),
+        Command::Gradcheck(a) => grad::gradcheck(&a),
         Command::List { dir } => list::list(&dir),
     }
 }

@@ -5,6 +5,7 @@ use super::ScenarioFile;
 use crate::control::{PiecewiseConstant, TimeGrid};
 use crate::data::{self, Dataset};
 use crate::field::affine::{AffineField, Basis, Monomial, RandomFeature};
+use crate::field::mlp::Mlp;
 use crate::field::node::{Node, Node2, ResNetField};
 use crate::field::VectorField;
 use crate::integrate::{SaveAt, SchemeKind, Solver};
@@ -218,6 +219,14 @@ impl ScenarioFile {
                 }
                 PiecewiseConstant::new(grid, d, v)
             }
+            ControlSpec::Init { seed } => match self.scenario.model.as_ref() {
+                Some(ModelSpec::Mlp { dim, widths, activation }) => {
+                    let mlp = Mlp::new(*dim, widths.clone(), activation.clone());
+                    let row = mlp.init_params(seed.unwrap_or(self.scenario.seed));
+                    PiecewiseConstant::constant(grid, &row)
+                }
+                _ => return Err(self.error("controls.source", "`init` is available for the mlp family; use `random`")),
+            },
             ControlSpec::Random { scale, seed } => {
                 if !(scale.is_finite() && *scale >= 0.0) {
                     return Err(self.error("controls.scale", "expected a finite number ≥ 0"));

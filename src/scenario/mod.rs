@@ -2,7 +2,9 @@
 //! field's path) → validated [`crate::problem::Problem`].
 
 pub mod build;
+pub mod objective;
 pub mod schema;
+pub mod setup;
 
 pub use schema::Scenario;
 

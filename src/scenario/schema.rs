@@ -31,6 +31,10 @@ pub struct Scenario {
     pub controls: Option<ControlSpec>,
     /// The data ensemble.
     pub data: Option<DataSpec>,
+    /// The training objective (studies that differentiate: `train`, `grad`, `gradcheck`, `bench`).
+    pub objective: Option<ObjectiveSpec>,
+    /// Settings of the `train` study.
+    pub train: Option<crate::study::train::TrainSpec>,
     /// Settings of the `simulate` study.
     pub simulate: Option<SimulateSpec>,
     /// Settings of the `convergence` study.
@@ -52,6 +56,14 @@ pub enum ModelSpec {
     /// W σ(x) + b.
     Node2 {
         dim: usize,
+        #[serde(default = "tanh")]
+        activation: Activation,
+    },
+    /// MLP vector field f(x; θ) = A_L σ(… σ(A_1 x + c_1) …) + c_L; θ is the control (constant in time with one
+    /// interval, or piecewise constant per interval).
+    Mlp {
+        dim: usize,
+        widths: Vec<usize>,
         #[serde(default = "tanh")]
         activation: Activation,
     },
@@ -174,6 +186,9 @@ pub enum ControlSpec {
     Inline { values: Vec<Vec<f64>> },
     /// A CSV file of K rows × d columns (path relative to the scenario file); for nODE a row is W row-major then b.
     Csv { file: String },
+    /// The field's own initialisation (MLP: PyTorch's nn.Linear default, U(±1/√fan_in)), the same on every
+    /// interval; `seed` defaults to the scenario seed.
+    Init { seed: Option<u64> },
     /// Independent N(0, scale²) entries; `seed` defaults to the scenario seed.
     Random {
         #[serde(default = "one")]
@@ -285,4 +300,62 @@ fn fixed_schemes() -> Vec<SchemeKind> {
 }
 fn problems() -> Vec<String> {
     vec!["linear".into(), "logistic".into()]
+}
+
+/// `[objective]`: J = w_T Φ + w_R ∫ℓ + λR (SPEC §3).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveSpec {
+    /// `squared`, `cross_entropy` or `logistic`.
+    #[serde(default = "squared")]
+    pub loss: crate::objective::Loss,
+    /// `[objective.readout]` with `kind` = `identity` | `projection` | `affine` | `interpolation`.
+    #[serde(default)]
+    pub readout: ReadoutSpec,
+    /// Weight of the terminal loss.
+    #[serde(default = "one")]
+    pub terminal_weight: f64,
+    /// Weight of the running cost ∫ℓ(X(t)) dt.
+    #[serde(default)]
+    pub running_weight: f64,
+    /// Optional CSV of time-dependent running targets: S rows (one per integrator step, t_1..t_S) × N·q columns.
+    pub running_targets: Option<String>,
+    /// `[objective.regularizer]` with `kind` = `l2` | `h1` | `l1` (+ `lambda`, and `bound` for l1).
+    pub regularizer: Option<crate::objective::Regularizer>,
+    /// Gradient storage: `all` or `sqrt` (√S checkpointing; default).
+    #[serde(default = "sqrt")]
+    pub checkpoint: crate::adjoint::Checkpoint,
+}
+
+fn squared() -> crate::objective::Loss {
+    crate::objective::Loss::Squared
+}
+fn sqrt() -> crate::adjoint::Checkpoint {
+    crate::adjoint::Checkpoint::Sqrt
+}
+
+/// The readout r(X_T).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReadoutSpec {
+    /// z = x.
+    #[default]
+    Identity,
+    /// z = P x with a fixed q × m matrix.
+    Projection { matrix: Vec<Vec<f64>> },
+    /// z = A x + c, trainable; initialised A = `init_scale`·N(0,1) (seeded), c = 0.
+    Affine {
+        outputs: usize,
+        #[serde(default = "tenth")]
+        init_scale: f64,
+    },
+    /// z = λ (X_T − x), trainable λ starting at `lambda`.
+    Interpolation {
+        #[serde(default = "one")]
+        lambda: f64,
+    },
+}
+
+fn tenth() -> f64 {
+    0.1
 }

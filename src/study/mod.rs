@@ -5,6 +5,7 @@
 pub mod convergence;
 pub mod registry;
 pub mod simulate;
+pub mod train;
 
 use crate::output::plot::Figure;
 use crate::output::table::Table;
