@@ -23,6 +23,7 @@ pub mod data;
 pub mod error;
 pub mod field;
 pub mod integrate;
+pub mod optim;
 pub mod output;
 pub mod problem;
 pub mod scenario;
