@@ -26,6 +26,7 @@ pub mod field;
 pub mod integrate;
 pub mod lie;
 pub mod objective;
+pub mod optim;
 pub mod output;
 pub mod problem;
 pub mod scenario;

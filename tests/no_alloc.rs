@@ -2,6 +2,7 @@
 //! (ARCHITECTURE habit 6). A counting global allocator records allocations made by the current thread.
 
 use lieflow::field::affine::{AffineField, Basis, Monomial, RandomFeature};
+use lieflow::field::mlp::Mlp;
 use lieflow::field::node::{Node, Node2, ResNetField};
 use lieflow::field::{Activation, VectorField};
 use nalgebra::DMatrix;
@@ -75,7 +76,9 @@ fn field_methods_do_not_allocate() {
         Box::new(affine.clone()),
         Box::new(Node::new(m, act.clone())),
         Box::new(Node2::new(m, act.clone())),
-        Box::new(ResNetField::new(m, act)),
+        Box::new(ResNetField::new(m, act.clone())),
+        Box::new(Mlp::new(m, vec![5, 4], act)),
+        Box::new(Mlp::new(1, vec![200, 200], Activation::Relu)),
     ];
     for f in &fields {
         assert_eq!(exercise(f.as_ref()), 0, "{} allocates", f.describe());
@@ -89,6 +92,10 @@ fn field_methods_do_not_allocate() {
         }
     });
     assert_eq!(n, 0);
+    let mlp = Mlp::new(2, vec![6, 3], Activation::Tanh);
+    let (xm, um, wm) = ([0.1, -0.4], mlp.init_params(3), [0.5, 1.0]);
+    let (mut gx, mut gu, mut s) = ([0.0; 2], vec![0.0; mlp.n_params()], vec![0.0; mlp.scratch_len()]);
+    assert_eq!(allocations_during(|| mlp.vjp_both(&xm, &um, &wm, &mut gx, &mut gu, &mut s)), 0);
     // The counter works: a Vec allocation is seen.
     assert!(allocations_during(|| drop(std::hint::black_box(vec![1.0f64; 8]))) > 0);
 }

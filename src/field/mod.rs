@@ -6,10 +6,12 @@
 //! [`VectorField::scratch_len`] numbers, sized once per worker.
 //!
 //! Families: [`affine::AffineField`] (Σ_j u_j V_j(x) with linear, constant, polynomial or random-feature V_j),
-//! [`node::Node`] (σ(Wx + b)), [`node::Node2`] (Wσ(x) + b), [`node::ResNetField`] (σ(Wx)).
+//! [`node::Node`] (σ(Wx + b)), [`node::Node2`] (Wσ(x) + b), [`node::ResNetField`] (σ(Wx)), [`mlp::Mlp`] (an MLP
+//! m → w_1 → … → m with u = its parameters).
 
 pub mod activation;
 pub mod affine;
+pub mod mlp;
 pub mod node;
 #[cfg(test)]
 pub(crate) mod test_support;

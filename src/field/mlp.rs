@@ -1,0 +1,528 @@
+//! Multilayer-perceptron vector field (the neural ODE of Chen et al. 2018; SPEC §1, §3): the parameters θ of a
+//! fixed-architecture MLP are the control u.
+//!
+//! ```text
+//! f(x; θ) = A_L σ(… σ(A_1 x + c_1) …) + c_L,      x ∈ R^m, f ∈ R^m, hidden widths w_1 … w_{L−1}
+//! θ = (A_1 row-major, c_1, A_2 row-major, c_2, …, A_L row-major, c_L),   d = Σ_l n_l (n_{l−1} + 1)
+//!
+//! forward:   a_0 = x,  z_l = A_l a_{l−1} + c_l,  a_l = σ(z_l)  (l < L),  f = z_L
+//! backward:  δ_L = w,  ∂/∂A_l += δ_l a_{l−1}ᵀ,  ∂/∂c_l += δ_l,  g_{l−1} = A_lᵀ δ_l,  δ_{l−1} = σ'(z_{l−1}) ⊙ g_{l−1}
+//!            (∂f/∂x)ᵀ w = g_0
+//! tangent:   ż_1 = A_1 v,  ȧ_l = σ'(z_l) ⊙ ż_l,  ż_{l+1} = A_{l+1} ȧ_l,  (∂f/∂x) v = ż_L
+//! ```
+//!
+//! The control may be piecewise constant over intervals like any other field; "parameters constant in time" is a
+//! scenario with one interval and many sub-steps.
+//!
+//! Performance: the neural-ODE reproduction (1→200→200→1 ReLU, 40 801 parameters) calls eval, and in the backward
+//! pass vjp_x and vjp_u_acc at the same point, 100 times per iteration. [`Mlp::vjp_both`] does one forward
+//! recomputation and one backward sweep for both products; forward rows are dot products with independent
+//! accumulators (so they vectorise), backward rows are axpys that skip units whose δ is exactly zero (dead ReLUs).
+//!
+//! Scratch layout (no allocation in any method): for each hidden layer l, `[a_l | s_l]` (2·w_l numbers), where
+//! s_l holds the pre-activation z_l during the forward pass and is then overwritten by σ'(z_l); followed by two
+//! ping-pong buffers of max(m, w_max) numbers for the backward cotangents / forward tangents.
+
+use super::{Activation, VectorField};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Dot product with eight independent accumulators (a fixed summation order, vectorisable without reassociation).
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    let mut acc = [0.0f64; 8];
+    for (p, q) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += p[i] * q[i];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (p, q) in ra.iter().zip(rb) {
+        s += p * q;
+    }
+    s
+}
+
+/// out += s · a.
+#[inline]
+fn axpy(s: f64, a: &[f64], out: &mut [f64]) {
+    debug_assert_eq!(a.len(), out.len());
+    for (o, &v) in out.iter_mut().zip(a) {
+        *o += s * v;
+    }
+}
+
+/// A multilayer perceptron R^m → R^m with hidden `widths` and activation `act` on every hidden layer (none on the
+/// output), as a controlled vector field with u = θ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    /// Input and output dimension.
+    pub m: usize,
+    /// Hidden widths w_1 … w_{L−1} (empty: the affine map A x + c).
+    pub widths: Vec<usize>,
+    /// Hidden activation σ.
+    pub act: Activation,
+}
+
+impl Mlp {
+    pub fn new(m: usize, widths: Vec<usize>, act: Activation) -> Self {
+        Mlp { m, widths, act }
+    }
+
+    /// Number of layers L (hidden layers + output layer).
+    pub fn n_layers(&self) -> usize {
+        self.widths.len() + 1
+    }
+
+    /// (fan_in, fan_out) of layer l ∈ 0..L.
+    #[inline]
+    pub fn layer_dims(&self, l: usize) -> (usize, usize) {
+        let nh = self.widths.len();
+        let n_in = if l == 0 { self.m } else { self.widths[l - 1] };
+        let n_out = if l == nh { self.m } else { self.widths[l] };
+        (n_in, n_out)
+    }
+
+    /// Number of parameters d = Σ_l n_out (n_in + 1).
+    pub fn n_params(&self) -> usize {
+        (0..self.n_layers())
+            .map(|l| {
+                let (i, o) = self.layer_dims(l);
+                o * (i + 1)
+            })
+            .sum()
+    }
+
+    fn max_width(&self) -> usize {
+        self.widths.iter().copied().fold(self.m, usize::max)
+    }
+
+    /// PyTorch's default `nn.Linear` initialisation: every weight and bias of layer l drawn from
+    /// U(−1/√fan_in, 1/√fan_in), in θ order, from a ChaCha8 stream seeded with `seed`.
+    pub fn init_params(&self, seed: u64) -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut theta = Vec::with_capacity(self.n_params());
+        for l in 0..self.n_layers() {
+            let (n_in, n_out) = self.layer_dims(l);
+            let bound = 1.0 / (n_in as f64).sqrt();
+            for _ in 0..n_out * (n_in + 1) {
+                theta.push(rng.gen_range(-bound..bound));
+            }
+        }
+        theta
+    }
+
+    /// Forward pass through the hidden layers: fills `[a_l | s_l]` for every hidden layer, with s_l = σ'(z_l)
+    /// when `deriv` (else z_l). Returns the offset in `scratch` of the last hidden activation (unused if none).
+    fn forward_hidden(&self, x: &[f64], u: &[f64], scratch: &mut [f64], deriv: bool) -> usize {
+        let mut p_off = 0;
+        let mut s_off = 0;
+        let mut prev_off = 0;
+        for l in 0..self.widths.len() {
+            let (n_in, n_out) = self.layer_dims(l);
+            let a_mat = &u[p_off..p_off + n_out * n_in];
+            let c = &u[p_off + n_out * n_in..p_off + n_out * (n_in + 1)];
+            let (before, here) = scratch.split_at_mut(s_off);
+            let inp: &[f64] = if l == 0 { x } else { &before[prev_off..prev_off + n_in] };
+            let (a, rest) = here.split_at_mut(n_out);
+            let s = &mut rest[..n_out];
+            for r in 0..n_out {
+                let z = dot(&a_mat[r * n_in..(r + 1) * n_in], inp) + c[r];
+                if deriv {
+                    let (v, dv) = self.act.eval_deriv(z);
+                    a[r] = v;
+                    s[r] = dv;
+                } else {
+                    a[r] = self.act.eval(z);
+                    s[r] = z;
+                }
+            }
+            p_off += n_out * (n_in + 1);
+            prev_off = s_off;
+            s_off += 2 * n_out;
+        }
+        prev_off
+    }
+
+    /// Offset of the ping-pong buffers in scratch.
+    fn buf_off(&self) -> usize {
+        2 * self.widths.iter().sum::<usize>()
+    }
+
+    /// Fused reverse products at one point: out_x = (∂f/∂x)ᵀ w (overwritten) and out_u_acc += (∂f/∂θ)ᵀ w
+    /// (accumulated), from one forward recomputation and one backward sweep.
+    pub fn vjp_both(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        w: &[f64],
+        out_x: &mut [f64],
+        out_u_acc: &mut [f64],
+        scratch: &mut [f64],
+    ) {
+        self.backward(x, u, w, Some(out_x), Some(out_u_acc), scratch)
+    }
+
+    fn backward(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        w: &[f64],
+        mut out_x: Option<&mut [f64]>,
+        mut out_u: Option<&mut [f64]>,
+        scratch: &mut [f64],
+    ) {
+        let m = self.m;
+        debug_assert!(x.len() == m && w.len() == m && u.len() == self.n_params());
+        debug_assert!(scratch.len() >= self.scratch_len());
+        debug_assert!(out_x.as_ref().is_none_or(|o| o.len() == m));
+        debug_assert!(out_u.as_ref().is_none_or(|o| o.len() == self.n_params()));
+        self.forward_hidden(x, u, scratch, true);
+        let nh = self.widths.len();
+        let bw = self.max_width();
+        let b_off = self.buf_off();
+        let (acts, bufs) = scratch.split_at_mut(b_off);
+        let (buf0, buf1) = bufs.split_at_mut(bw);
+        let mut cur: &mut [f64] = &mut buf0[..bw];
+        let mut nxt: &mut [f64] = &mut buf1[..bw];
+        cur[..m].copy_from_slice(w);
+
+        let mut p_end = self.n_params();
+        let mut a_end = b_off; // end of [a_l | s_l] for the layer feeding the current one
+        for l in (0..=nh).rev() {
+            let (n_in, n_out) = self.layer_dims(l);
+            let p_start = p_end - n_out * (n_in + 1);
+            let a_mat = &u[p_start..p_start + n_out * n_in];
+            // The input of layer l: x, or a_{l−1} with σ'(z_{l−1}) right after it.
+            let (inp, dsig): (&[f64], &[f64]) = if l == 0 {
+                (x, &[])
+            } else {
+                let start = a_end - 2 * n_in;
+                let (a, s) = acts[start..a_end].split_at(n_in);
+                (a, s)
+            };
+            let delta = &cur[..n_out];
+            let want_in = l > 0 || out_x.is_some();
+            let g_in: &mut [f64] = if l == 0 {
+                match out_x.as_deref_mut() {
+                    Some(o) => o,
+                    None => &mut nxt[..n_in],
+                }
+            } else {
+                &mut nxt[..n_in]
+            };
+            if want_in {
+                g_in.fill(0.0);
+            }
+            match out_u.as_deref_mut() {
+                Some(gu) => {
+                    let (g_a, g_c) = gu[p_start..p_end].split_at_mut(n_out * n_in);
+                    for r in 0..n_out {
+                        let dr = delta[r];
+                        if dr == 0.0 {
+                            continue;
+                        }
+                        let row = &a_mat[r * n_in..(r + 1) * n_in];
+                        axpy(dr, inp, &mut g_a[r * n_in..(r + 1) * n_in]);
+                        g_c[r] += dr;
+                        if want_in {
+                            axpy(dr, row, g_in);
+                        }
+                    }
+                }
+                None => {
+                    for r in 0..n_out {
+                        let dr = delta[r];
+                        if dr != 0.0 {
+                            axpy(dr, &a_mat[r * n_in..(r + 1) * n_in], g_in);
+                        }
+                    }
+                }
+            }
+            if l > 0 {
+                // δ_{l−1} = σ'(z_{l−1}) ⊙ g_{l−1}
+                for (g, &ds) in g_in.iter_mut().zip(dsig) {
+                    *g *= ds;
+                }
+                std::mem::swap(&mut cur, &mut nxt);
+                a_end -= 2 * n_in;
+            }
+            p_end = p_start;
+        }
+    }
+}
+
+impl VectorField for Mlp {
+    fn state_dim(&self) -> usize {
+        self.m
+    }
+    fn control_dim(&self) -> usize {
+        self.n_params()
+    }
+    fn scratch_len(&self) -> usize {
+        self.buf_off() + 2 * self.max_width()
+    }
+    fn eval(&self, x: &[f64], u: &[f64], out: &mut [f64], scratch: &mut [f64]) {
+        let m = self.m;
+        debug_assert!(x.len() == m && u.len() == self.n_params() && out.len() == m);
+        let last = self.forward_hidden(x, u, scratch, false);
+        let (n_in, _) = self.layer_dims(self.widths.len());
+        let p_start = self.n_params() - m * (n_in + 1);
+        let a_mat = &u[p_start..p_start + m * n_in];
+        let c = &u[p_start + m * n_in..];
+        let inp: &[f64] = if self.widths.is_empty() {
+            x
+        } else {
+            &scratch[last..last + n_in]
+        };
+        for (r, o) in out.iter_mut().enumerate() {
+            *o = dot(&a_mat[r * n_in..(r + 1) * n_in], inp) + c[r];
+        }
+    }
+    fn jvp_x(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64], scratch: &mut [f64]) {
+        let m = self.m;
+        debug_assert!(x.len() == m && v.len() == m && out.len() == m && u.len() == self.n_params());
+        let bw = self.max_width();
+        let b_off = self.buf_off();
+        let (acts, bufs) = scratch.split_at_mut(b_off);
+        let (buf0, buf1) = bufs.split_at_mut(bw);
+        let mut cur: &mut [f64] = &mut buf0[..bw];
+        let mut nxt: &mut [f64] = &mut buf1[..bw];
+        cur[..m].copy_from_slice(v);
+        let nh = self.widths.len();
+        let mut p_off = 0;
+        let mut s_off = 0;
+        let mut prev_off = 0;
+        for l in 0..=nh {
+            let (n_in, n_out) = self.layer_dims(l);
+            let a_mat = &u[p_off..p_off + n_out * n_in];
+            let tan = &cur[..n_in];
+            if l == nh {
+                for (r, o) in out.iter_mut().enumerate() {
+                    *o = dot(&a_mat[r * n_in..(r + 1) * n_in], tan);
+                }
+                break;
+            }
+            let c = &u[p_off + n_out * n_in..p_off + n_out * (n_in + 1)];
+            let (before, here) = acts.split_at_mut(s_off);
+            let inp: &[f64] = if l == 0 { x } else { &before[prev_off..prev_off + n_in] };
+            let a = &mut here[..n_out];
+            let t_out = &mut nxt[..n_out];
+            for r in 0..n_out {
+                let row = &a_mat[r * n_in..(r + 1) * n_in];
+                let z = dot(row, inp) + c[r];
+                let (s, ds) = self.act.eval_deriv(z);
+                a[r] = s;
+                t_out[r] = if ds == 0.0 { 0.0 } else { ds * dot(row, tan) };
+            }
+            std::mem::swap(&mut cur, &mut nxt);
+            p_off += n_out * (n_in + 1);
+            prev_off = s_off;
+            s_off += 2 * n_out;
+        }
+    }
+    fn vjp_x(&self, x: &[f64], u: &[f64], w: &[f64], out: &mut [f64], scratch: &mut [f64]) {
+        self.backward(x, u, w, Some(out), None, scratch)
+    }
+    fn vjp_u_acc(&self, x: &[f64], u: &[f64], w: &[f64], out: &mut [f64], scratch: &mut [f64]) {
+        self.backward(x, u, w, None, Some(out), scratch)
+    }
+    fn describe(&self) -> String {
+        let mut s = format!("MLP {}", self.m);
+        for w in &self.widths {
+            s.push_str(&format!("→{w}"));
+        }
+        format!(
+            "{s}→{}, σ = {}, d = {}",
+            self.m,
+            self.act.name(),
+            self.n_params()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::test_support::{away_from_kinks, check_field, normal_vec, EXACT_TOL};
+    use crate::field::{fd_jacobians, jacobian_u, jacobian_x};
+
+    /// Straightforward reference: (hidden pre-activations of every layer, f(x)).
+    fn reference(f: &Mlp, x: &[f64], u: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let mut a = x.to_vec();
+        let mut pre = Vec::new();
+        let mut off = 0;
+        for l in 0..f.n_layers() {
+            let (n_in, n_out) = f.layer_dims(l);
+            let mut z = vec![0.0; n_out];
+            for (r, zr) in z.iter_mut().enumerate() {
+                *zr = (0..n_in).map(|k| u[off + r * n_in + k] * a[k]).sum::<f64>() + u[off + n_out * n_in + r];
+            }
+            off += n_out * (n_in + 1);
+            if l + 1 < f.n_layers() {
+                pre.extend_from_slice(&z);
+                a = z.iter().map(|&v| f.act.eval(v)).collect();
+            } else {
+                a = z;
+            }
+        }
+        (pre, a)
+    }
+
+    fn sample(f: &Mlp, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<f64>) {
+        loop {
+            let x: Vec<f64> = (0..f.m).map(|_| rng.gen_range(-1.5..1.5)).collect();
+            let u: Vec<f64> = normal_vec(rng, f.n_params()).iter().map(|z| 0.7 * z).collect();
+            let (pre, _) = reference(f, &x, &u);
+            // A wider margin than the harness default: the fd step in u moves pre-activations by up to ~1e-4·|x|.
+            if away_from_kinks(&f.act, &pre) && pre.iter().all(|z| f.act.is_smooth() || z.abs() > 1e-2) {
+                return (x, u);
+            }
+        }
+    }
+
+    #[test]
+    fn parameter_count_and_layout() {
+        let f = Mlp::new(1, vec![200, 200], Activation::Relu);
+        assert_eq!(f.control_dim(), 200 + 200 + 200 * 200 + 200 + 200 + 1);
+        assert_eq!(f.control_dim(), 40_801);
+        assert_eq!(Mlp::new(2, vec![5, 4], Activation::Tanh).control_dim(), 5 * 3 + 4 * 6 + 2 * 5);
+        assert_eq!(Mlp::new(3, vec![], Activation::Tanh).control_dim(), 12);
+        // 1→2→1 identity: A1 = (1, 2)ᵀ, c1 = (0.5, −1), A2 = (3, 4), c2 = 10 → f(x) = 3(x + 0.5) + 4(2x − 1) + 10.
+        let f = Mlp::new(1, vec![2], Activation::Identity);
+        let u = [1.0, 2.0, 0.5, -1.0, 3.0, 4.0, 10.0];
+        let mut out = [0.0];
+        let mut s = vec![f64::NAN; f.scratch_len()];
+        f.eval(&[2.0], &u, &mut out, &mut s);
+        assert_eq!(out[0], 3.0 * 2.5 + 4.0 * 3.0 + 10.0);
+        assert_eq!(f.describe(), "MLP 1→2→1, σ = identity, d = 7");
+    }
+
+    #[test]
+    fn eval_matches_reference() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for (m, widths) in [(1, vec![5, 4]), (2, vec![5, 4]), (3, vec![]), (2, vec![17]), (1, vec![9, 3, 11])] {
+            for act in [Activation::Tanh, Activation::Relu, Activation::Sigmoid] {
+                let f = Mlp::new(m, widths.clone(), act);
+                let (x, u) = sample(&f, &mut rng);
+                let mut out = vec![f64::NAN; m];
+                let mut s = vec![f64::NAN; f.scratch_len()];
+                f.eval(&x, &u, &mut out, &mut s);
+                let (_, want) = reference(&f, &x, &u);
+                for i in 0..m {
+                    assert!((out[i] - want[i]).abs() <= 1e-12 * (1.0 + want[i].abs()), "{}", f.describe());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jacobians_match_finite_differences_tanh_and_relu() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2024);
+        for act in [Activation::Tanh, Activation::Relu] {
+            for m in [1, 2] {
+                for widths in [vec![5, 4], vec![], vec![3], vec![6, 2, 5]] {
+                    let f = Mlp::new(m, widths, act.clone());
+                    for _ in 0..3 {
+                        let (x, u) = sample(&f, &mut rng);
+                        check_field(&f, &x, &u, &mut rng);
+                        let (fx, fu) = fd_jacobians(&f, &x, &u);
+                        let (jx, ju) = (jacobian_x(&f, &x, &u), jacobian_u(&f, &x, &u));
+                        assert!((&jx - &fx).amax() <= 1e-6 * jx.amax().max(1.0), "{}", f.describe());
+                        assert!((&ju - &fu).amax() <= 1e-6 * ju.amax().max(1.0), "{}", f.describe());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_vjp_agrees_with_trait_methods_and_jvp() {
+        let mut rng = ChaCha8Rng::seed_from_u64(77);
+        for act in [Activation::Tanh, Activation::Relu] {
+            for (m, widths) in [(1, vec![5, 4]), (2, vec![5, 4]), (2, vec![]), (3, vec![8, 8, 8])] {
+                let f = Mlp::new(m, widths, act.clone());
+                let d = f.n_params();
+                let (x, u) = sample(&f, &mut rng);
+                let (v, w) = (normal_vec(&mut rng, m), normal_vec(&mut rng, m));
+                let base = normal_vec(&mut rng, d);
+                let mut s = vec![f64::NAN; f.scratch_len()];
+                let (mut gx1, mut gx2) = (vec![f64::NAN; m], vec![f64::NAN; m]);
+                let (mut gu1, mut gu2) = (base.clone(), base.clone());
+                f.vjp_both(&x, &u, &w, &mut gx1, &mut gu1, &mut s);
+                s.fill(f64::NAN);
+                f.vjp_x(&x, &u, &w, &mut gx2, &mut s);
+                s.fill(f64::NAN);
+                f.vjp_u_acc(&x, &u, &w, &mut gu2, &mut s);
+                assert_eq!(gx1, gx2);
+                assert_eq!(gu1, gu2);
+                // ⟨w, J v⟩ = ⟨Jᵀ w, v⟩
+                let mut jv = vec![0.0; m];
+                f.jvp_x(&x, &u, &v, &mut jv, &mut s);
+                let lhs: f64 = w.iter().zip(&jv).map(|(a, b)| a * b).sum();
+                let rhs: f64 = gx1.iter().zip(&v).map(|(a, b)| a * b).sum();
+                assert!((lhs - rhs).abs() <= EXACT_TOL * (1.0 + lhs.abs()), "{lhs} vs {rhs}");
+            }
+        }
+    }
+
+    #[test]
+    fn init_is_deterministic_and_within_pytorch_bounds() {
+        let f = Mlp::new(2, vec![5, 4], Activation::Tanh);
+        let a = f.init_params(42);
+        assert_eq!(a, f.init_params(42));
+        assert_ne!(a, f.init_params(43));
+        assert_eq!(a.len(), f.n_params());
+        let mut off = 0;
+        for l in 0..f.n_layers() {
+            let (n_in, n_out) = f.layer_dims(l);
+            let bound = 1.0 / (n_in as f64).sqrt();
+            let layer = &a[off..off + n_out * (n_in + 1)];
+            assert!(layer.iter().all(|t| t.abs() < bound), "layer {l}");
+            // Not degenerate: spread over the interval.
+            let max = layer.iter().fold(0.0f64, |acc, t| acc.max(t.abs()));
+            assert!(max > 0.5 * bound, "layer {l}");
+            off += layer.len();
+        }
+        let big = Mlp::new(1, vec![200, 200], Activation::Relu).init_params(0);
+        let hidden = &big[400..400 + 40_000];
+        let mean = hidden.iter().sum::<f64>() / hidden.len() as f64;
+        let var = hidden.iter().map(|t| t * t).sum::<f64>() / hidden.len() as f64;
+        // U(−b, b) with b = 1/√200: mean 0, variance b²/3.
+        assert!(mean.abs() < 1e-3 && (var - 1.0 / 600.0).abs() < 5e-5, "{mean} {var}");
+    }
+
+    #[test]
+    fn wide_relu_mlp_runs_the_training_loop_shape() {
+        // 1→200→200→1 ReLU at PyTorch init: 100 Euler steps forward, 100 fused backward products.
+        let f = Mlp::new(1, vec![200, 200], Activation::Relu);
+        let u = f.init_params(1);
+        let mut s = vec![0.0; f.scratch_len()];
+        let h = 0.01;
+        let mut xs = vec![0.7];
+        let mut out = [0.0];
+        for _ in 0..100 {
+            let x = *xs.last().unwrap();
+            f.eval(&[x], &u, &mut out, &mut s);
+            xs.push(x + h * out[0]);
+        }
+        let mut p = [1.0];
+        let mut g = vec![0.0; f.n_params()];
+        let mut gx = [0.0];
+        for k in (0..100).rev() {
+            f.vjp_both(&[xs[k]], &u, &p, &mut gx, &mut g, &mut s);
+            p[0] += h * gx[0];
+            // gradient of x_K w.r.t. θ: h Σ_k (∂f/∂θ)ᵀ p_{k+1}, accumulated unscaled here
+        }
+        assert!(xs.iter().all(|x| x.is_finite()) && p[0].is_finite());
+        assert!(g.iter().any(|&t| t != 0.0));
+        let dead = g[400..40_400].iter().filter(|&&t| t == 0.0).count();
+        assert!(dead < 40_000);
+    }
+}
