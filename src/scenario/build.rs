@@ -66,6 +66,12 @@ impl ScenarioFile {
                 m: check_dim(*dim)?,
                 act: activation.clone(),
             }),
+            ModelSpec::Mlp { dim, widths, activation } => {
+                if widths.contains(&0) {
+                    return Err(self.error("model.widths", "hidden widths must be ≥ 1"));
+                }
+                Box::new(Mlp::new(check_dim(*dim)?, widths.clone(), activation.clone()))
+            }
             ModelSpec::Resnet { dim, activation } => Box::new(ResNetField {
                 m: check_dim(*dim)?,
                 act: activation.clone(),
