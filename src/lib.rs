@@ -1,4 +1,5 @@
 //! lieflow — deep learning as control theory.
+pub mod adjoint;
 pub mod error;
 pub mod field;
 
