@@ -24,7 +24,9 @@ fn bench(c: &mut Criterion) {
         scheme: FastScheme::Rk4,
     };
     let mut g = vec![0.0; p.grad_len()];
-    c.bench_function("node_grad_loss_grad_n2048_k100", |b| b.iter(|| loss_grad(black_box(&p), &mut g)));
+    c.bench_function("node_grad_loss_grad_n2048_k100", |b| {
+        b.iter(|| loss_grad(black_box(&p), &mut g))
+    });
     c.bench_function("node_grad_loss_n2048_k100", |b| b.iter(|| loss(black_box(&p))));
 }
 

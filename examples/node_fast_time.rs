@@ -37,7 +37,10 @@ fn time(reps: usize, rounds: usize, mut f: impl FnMut()) -> (f64, f64, f64) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("REPS ROUNDS")).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("REPS ROUNDS"))
+        .collect();
     let reps = args.first().copied().unwrap_or(20);
     let rounds = args.get(1).copied().unwrap_or(15);
     let (x0, y, u) = (read_csv("x0.csv"), read_csv("y.csv"), read_csv("controls.csv"));
@@ -52,7 +55,10 @@ fn main() {
         scheme: FastScheme::Rk4,
     };
     let mut g = vec![0.0; p.grad_len()];
-    println!("fma path available: {}; {reps} calls × {rounds} rounds", fma_path_active());
+    println!(
+        "fma path available: {}; {reps} calls × {rounds} rounds",
+        fma_path_active()
+    );
     for isa in [Isa::Auto, Isa::Baseline] {
         for threads in [1, 2] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();

@@ -16,7 +16,10 @@ fn read_csv(name: &str) -> (Vec<f64>, usize) {
     let mut rows = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         rows += 1;
-        v.extend(line.split(',').map(|t| t.trim().parse::<f64>().unwrap_or_else(|e| panic!("{path}: {t}: {e}"))));
+        v.extend(
+            line.split(',')
+                .map(|t| t.trim().parse::<f64>().unwrap_or_else(|e| panic!("{path}: {t}: {e}"))),
+        );
     }
     (v, rows)
 }
@@ -34,7 +37,10 @@ fn bench_data() -> Bench {
     let (y, ny) = read_csv("y.csv");
     let (u, k) = read_csv("controls.csv");
     let (g_ref, kg) = read_csv("grad_jax_scan.csv");
-    assert_eq!((n, ny, kg, x0.len(), u.len(), g_ref.len()), (2048, 2048, k, 4096, 6 * k, 6 * k));
+    assert_eq!(
+        (n, ny, kg, x0.len(), u.len(), g_ref.len()),
+        (2048, 2048, k, 4096, 6 * k, 6 * k)
+    );
     Bench { x0, y, u, g_ref, k }
 }
 
@@ -60,11 +66,18 @@ fn rel_max(g: &[f64], r: &[f64]) -> f64 {
 }
 
 fn with_threads<T: Send>(t: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(f)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(t)
+        .build()
+        .unwrap()
+        .install(f)
 }
 
 // ------------------------------------------------------------------------------------------------------------
 // Slow reference: per point, forward storing every stage, then the reverse sweep, written plainly.
+
+/// One step of the slow reference's tape: stage inputs ξ_s and stage values a_s.
+type Tape = (Vec<Vec<f64>>, Vec<Vec<f64>>);
 
 fn reference(p: &NodeTanh) -> (f64, Vec<f64>) {
     let m = p.m;
@@ -89,7 +102,7 @@ fn reference(p: &NodeTanh) -> (f64, Vec<f64>) {
     for pt in 0..n {
         let mut x = p.x0[pt * m..(pt + 1) * m].to_vec();
         // per step: (stage inputs ξ_s, stage values a_s)
-        let mut tape: Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)> = Vec::new();
+        let mut tape: Vec<Tape> = Vec::new();
         for t in 0..steps {
             let k = t / p.substeps;
             match p.scheme {
@@ -107,8 +120,9 @@ fn reference(p: &NodeTanh) -> (f64, Vec<f64>) {
                     let a3 = f(k, &x3);
                     let x4: Vec<f64> = (0..m).map(|i| x[i] + h * a3[i]).collect();
                     let a4 = f(k, &x4);
-                    let xn: Vec<f64> =
-                        (0..m).map(|i| x[i] + h / 6.0 * (a1[i] + 2.0 * a2[i] + 2.0 * a3[i] + a4[i])).collect();
+                    let xn: Vec<f64> = (0..m)
+                        .map(|i| x[i] + h / 6.0 * (a1[i] + 2.0 * a2[i] + 2.0 * a3[i] + a4[i]))
+                        .collect();
                     tape.push((vec![x.clone(), x2, x3, x4], vec![a1, a2, a3, a4]));
                     x = xn;
                 }
@@ -212,19 +226,40 @@ fn random_small_problems_match_slow_reference() {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut cases = 0;
     for &m in &[1usize, 2, 3, 4, 5] {
-        for &(n, k, s) in &[(1usize, 1usize, 1usize), (5, 3, 2), (FAST_BLOCK + 1, 4, 1), (130, 7, 3), (64, 2, 1)] {
+        for &(n, k, s) in &[
+            (1usize, 1usize, 1usize),
+            (5, 3, 2),
+            (FAST_BLOCK + 1, 4, 1),
+            (130, 7, 3),
+            (64, 2, 1),
+        ] {
             for scheme in [FastScheme::Euler, FastScheme::Rk4] {
                 let (x0, y, u) = random_problem(&mut rng, m, n, k);
                 let horizon = rng.gen_range(0.5..2.0);
-                let p = NodeTanh { m, x0: &x0, y: &y, controls: &u, intervals: k, horizon, substeps: s, scheme };
+                let p = NodeTanh {
+                    m,
+                    x0: &x0,
+                    y: &y,
+                    controls: &u,
+                    intervals: k,
+                    horizon,
+                    substeps: s,
+                    scheme,
+                };
                 let (rl, rg) = reference(&p);
                 for isa in [Isa::Auto, Isa::Baseline] {
                     let mut g = vec![0.0; p.grad_len()];
                     let l = try_loss_grad_isa(&p, &mut g, isa).unwrap();
                     let el = ((l - rl) / rl).abs();
                     let eg = rel_max(&g, &rg);
-                    assert!(el <= 1e-12, "m={m} n={n} k={k} s={s} {scheme:?} {isa:?}: loss {l} vs {rl}");
-                    assert!(eg <= 1e-12, "m={m} n={n} k={k} s={s} {scheme:?} {isa:?}: grad rel err {eg:e}");
+                    assert!(
+                        el <= 1e-12,
+                        "m={m} n={n} k={k} s={s} {scheme:?} {isa:?}: loss {l} vs {rl}"
+                    );
+                    assert!(
+                        eg <= 1e-12,
+                        "m={m} n={n} k={k} s={s} {scheme:?} {isa:?}: grad rel err {eg:e}"
+                    );
                     let lf = try_loss_isa(&p, isa).unwrap();
                     assert_eq!(lf.to_bits(), l.to_bits());
                 }
@@ -270,10 +305,23 @@ fn n1000_k37_matches_slow_reference_and_is_thread_independent() {
 #[test]
 fn gradient_matches_central_finite_differences() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    for (m, scheme, s) in [(2usize, FastScheme::Rk4, 2usize), (3, FastScheme::Euler, 3), (1, FastScheme::Rk4, 1)] {
+    for (m, scheme, s) in [
+        (2usize, FastScheme::Rk4, 2usize),
+        (3, FastScheme::Euler, 3),
+        (1, FastScheme::Rk4, 1),
+    ] {
         let (n, k) = (5, 3);
         let (x0, y, u) = random_problem(&mut rng, m, n, k);
-        let p = NodeTanh { m, x0: &x0, y: &y, controls: &u, intervals: k, horizon: 1.3, substeps: s, scheme };
+        let p = NodeTanh {
+            m,
+            x0: &x0,
+            y: &y,
+            controls: &u,
+            intervals: k,
+            horizon: 1.3,
+            substeps: s,
+            scheme,
+        };
         let mut g = vec![0.0; p.grad_len()];
         loss_grad(&p, &mut g);
         let eps = 1e-6;

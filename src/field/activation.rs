@@ -11,11 +11,15 @@ pub enum Activation {
     Tanh,
     Relu,
     /// max(z, slope·z) with 0 ≤ slope < 1.
-    LeakyRelu { slope: f64 },
+    LeakyRelu {
+        slope: f64,
+    },
     Abs,
     Sigmoid,
     /// Σ_k coeffs[k] z^k.
-    Polynomial { coeffs: Vec<f64> },
+    Polynomial {
+        coeffs: Vec<f64>,
+    },
     /// The identity z ↦ z.
     Identity,
 }
