@@ -4,7 +4,7 @@
 //!
 //! Prints, for 1 and 2 rayon threads and both instruction-set paths, the median over ROUNDS of the
 //! per-call mean over REPS calls of `loss_grad`, and of the forward-only `loss`.
-use lieflow::adjoint::node_fast::{fma_path_active, try_loss_grad_isa, try_loss_isa, FastScheme, Isa, NodeTanh};
+use lieflow::adjoint::node_fast::{active_isa, try_loss_grad_isa, try_loss_isa, FastScheme, Isa, NodeTanh};
 use std::time::Instant;
 
 fn read_csv(name: &str) -> Vec<f64> {
@@ -59,7 +59,7 @@ fn main() {
         "fma path available: {}; {reps} calls × {rounds} rounds",
         fma_path_active()
     );
-    for isa in [Isa::Auto, Isa::Baseline] {
+    for isa in [Isa::Auto, Isa::Avx2Fma, Isa::Baseline] {
         for threads in [1, 2] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {

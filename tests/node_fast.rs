@@ -187,7 +187,7 @@ fn random_problem(rng: &mut ChaCha8Rng, m: usize, n: usize, k: usize) -> (Vec<f6
 fn bench_problem_matches_jax() {
     let b = bench_data();
     let p = problem(&b);
-    for isa in [Isa::Auto, Isa::Baseline] {
+    for isa in [Isa::Auto, Isa::Avx2Fma, Isa::Baseline] {
         let mut g = vec![0.0; p.grad_len()];
         let l = try_loss_grad_isa(&p, &mut g, isa).unwrap();
         let rl = ((l - REF_LOSS) / REF_LOSS).abs();
@@ -203,10 +203,44 @@ fn bench_problem_matches_jax() {
 }
 
 #[test]
+fn avx512_and_avx2_paths_give_the_same_bits() {
+    // Both use the same fused multiply–adds lane by lane and the same fixed reduction order; only the vector
+    // width differs. (Without AVX-512, Auto runs the AVX2 path and this is trivially true.)
+    let b = bench_data();
+    let p = problem(&b);
+    let run = |isa| {
+        let mut g = vec![0.0; p.grad_len()];
+        let l = try_loss_grad_isa(&p, &mut g, isa).unwrap();
+        (l.to_bits(), g.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+    };
+    assert_eq!(run(Isa::Auto), run(Isa::Avx2Fma));
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for m in [1usize, 2, 3, 6] {
+        let (x0, y, u) = random_problem(&mut rng, m, 100, 5);
+        let q = NodeTanh {
+            m,
+            x0: &x0,
+            y: &y,
+            controls: &u,
+            intervals: 5,
+            horizon: 1.0,
+            substeps: 2,
+            scheme: FastScheme::Rk4,
+        };
+        let run = |isa| {
+            let mut g = vec![0.0; q.grad_len()];
+            let l = try_loss_grad_isa(&q, &mut g, isa).unwrap();
+            (l.to_bits(), g.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+        };
+        assert_eq!(run(Isa::Auto), run(Isa::Avx2Fma), "m = {m}");
+    }
+}
+
+#[test]
 fn bit_identical_for_any_thread_count() {
     let b = bench_data();
     let p = problem(&b);
-    for isa in [Isa::Auto, Isa::Baseline] {
+    for isa in [Isa::Auto, Isa::Avx2Fma, Isa::Baseline] {
         let run = |t: usize| {
             with_threads(t, || {
                 let mut g = vec![0.0; p.grad_len()];
@@ -247,7 +281,7 @@ fn random_small_problems_match_slow_reference() {
                     scheme,
                 };
                 let (rl, rg) = reference(&p);
-                for isa in [Isa::Auto, Isa::Baseline] {
+                for isa in [Isa::Auto, Isa::Avx2Fma, Isa::Baseline] {
                     let mut g = vec![0.0; p.grad_len()];
                     let l = try_loss_grad_isa(&p, &mut g, isa).unwrap();
                     let el = ((l - rl) / rl).abs();
