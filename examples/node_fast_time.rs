@@ -55,10 +55,7 @@ fn main() {
         scheme: FastScheme::Rk4,
     };
     let mut g = vec![0.0; p.grad_len()];
-    println!(
-        "fma path available: {}; {reps} calls × {rounds} rounds",
-        fma_path_active()
-    );
+    println!("Auto kernel: {}; {reps} calls × {rounds} rounds", active_isa());
     for isa in [Isa::Auto, Isa::Avx2Fma, Isa::Baseline] {
         for threads in [1, 2] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
