@@ -5,6 +5,7 @@
 
 pub mod discrete;
 pub mod fdcheck;
+pub mod node_fast;
 pub mod pontryagin;
 
 pub use discrete::{Checkpoint, GradProblem, LossGrad};
