@@ -1,7 +1,12 @@
 //! A differentiable problem assembled from a scenario: [`Problem`] + [`Objective`] + initial readout parameters.
 
 use super::ScenarioFile;
+use crate::adjoint::node_fast::FastScheme;
 use crate::adjoint::{Checkpoint, GradProblem};
+use crate::field::Activation;
+use crate::integrate::SchemeKind;
+use crate::objective::{Loss, Readout, Targets};
+use super::schema::ModelSpec;
 use crate::control::Control;
 use crate::objective::Objective;
 use crate::problem::Problem;
@@ -17,6 +22,9 @@ pub struct Setup {
     pub rho: Vec<f64>,
     /// Gradient storage strategy.
     pub checkpoint: Checkpoint,
+    /// Set when the blocked, vectorised tanh-nODE kernel ([`crate::adjoint::node_fast`]) computes the same
+    /// discrete objective: nODE with tanh, Euler or RK4, squared loss, identity readout, no running cost.
+    pub fast_node: Option<FastScheme>,
 }
 
 impl Setup {
@@ -46,6 +54,16 @@ impl ScenarioFile {
         let steps = problem.control.grid().intervals * problem.solver.substeps;
         let (objective, rho) = self.objective(&problem.data, steps)?;
         let checkpoint = self.objective_spec()?.checkpoint;
-        Ok(Setup { problem, objective, rho, checkpoint })
+        let tanh_node = matches!(self.scenario.model, Some(ModelSpec::Node { activation: Activation::Tanh, dim }) if dim <= 16);
+        let plain = objective.loss == Loss::Squared
+            && objective.readout == Readout::Identity
+            && !objective.has_running()
+            && matches!(objective.targets, Targets::Vectors { .. });
+        let fast_node = match problem.solver.scheme {
+            SchemeKind::Euler if tanh_node && plain => Some(FastScheme::Euler),
+            SchemeKind::Rk4 if tanh_node && plain => Some(FastScheme::Rk4),
+            _ => None,
+        };
+        Ok(Setup { problem, objective, rho, checkpoint, fast_node })
     }
 }

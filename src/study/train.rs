@@ -6,6 +6,7 @@
 //! A diverging run stops with exit code 1 and keeps the history written so far.
 
 use super::{BenchKernel, Context, Study, StudyOutput};
+use crate::adjoint::node_fast::{try_loss_grad, NodeTanh};
 use crate::adjoint::{GradProblem, LossGrad};
 use crate::control::Control;
 use crate::integrate::{simulate, SaveAt};
@@ -91,7 +92,30 @@ fn spec(file: &ScenarioFile) -> Result<&TrainSpec> {
 /// Loss and exact gradient for the setup at (u, ρ): the fast blocked nODE kernel where it applies, the generic
 /// discrete adjoint otherwise (both are exact gradients of the same discrete objective).
 pub fn loss_grad(setup: &Setup, u: &[f64], rho: &[f64]) -> Result<LossGrad> {
-    setup.grad_problem().loss_grad(u, rho)
+    let (Some(scheme), Targets::Vectors { data: y, .. }) = (setup.fast_node, &setup.objective.targets) else {
+        return setup.grad_problem().loss_grad(u, rho);
+    };
+    let p = &setup.problem;
+    let grid = p.control.grid();
+    let fast = NodeTanh {
+        m: p.data.m,
+        x0: &p.data.x,
+        y,
+        controls: u,
+        intervals: grid.intervals,
+        horizon: grid.horizon,
+        substeps: p.solver.substeps,
+        scheme,
+    };
+    let mut controls = vec![0.0; u.len()];
+    let w = setup.objective.terminal_weight;
+    let mut loss = w * try_loss_grad(&fast, &mut controls).map_err(|e| Error::input("", "objective", e))?;
+    controls.iter_mut().for_each(|g| *g *= w);
+    loss += setup.objective.regularizer_value_grad(u, p.control.dim(), grid.h(), &mut controls);
+    if !loss.is_finite() {
+        return Err(Error::numerical("objective is not finite", grid.horizon, grid.intervals * p.solver.substeps, None));
+    }
+    Ok(LossGrad { loss, controls, readout: vec![] })
 }
 
 /// Objective restricted to the points `idx` (minibatch).
