@@ -1,9 +1,9 @@
 //! The registry: scenario `study = "…"` → study. One line per study.
 
-use super::{convergence::Convergence, simulate::Simulate, Study};
+use super::{convergence::Convergence, genericity::Genericity, lie::Lie, simulate::Simulate, Study};
 
 /// Every study lieflow can run.
-pub static STUDIES: &[&dyn Study] = &[&Simulate, &Convergence];
+pub static STUDIES: &[&dyn Study] = &[&Simulate, &Convergence, &Lie, &Genericity];
 
 /// Look a study up by name.
 pub fn lookup(name: &str) -> Option<&'static dyn Study> {
