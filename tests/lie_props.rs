@@ -1,9 +1,8 @@
 //! Properties and published results of the Lie-bracket library (SPEC §5).
 use lieflow::field::Activation;
 use lieflow::lie::hall::HallBasis;
-use lieflow::lie::poly::{monomials, Coef, Fp, Poly, PolyField, Rational};
+use lieflow::lie::poly::{monomials, Coef, Poly, PolyField, Rational};
 use lieflow::lie::rank::hall_exact_rank_at_points;
-use lieflow::lie::span::{fp_rank, Echelon, MonomialIndex};
 use lieflow::lie::*;
 
 mod common;
