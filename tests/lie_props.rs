@@ -1,10 +1,12 @@
 //! Properties and published results of the Lie-bracket library (SPEC §5).
 use lieflow::field::Activation;
 use lieflow::lie::hall::HallBasis;
-use lieflow::lie::poly::{monomials, Coef, Fp, Poly, PolyField, Rational};
+use lieflow::lie::poly::{monomials, Coef, Poly, PolyField, Rational};
 use lieflow::lie::rank::hall_exact_rank_at_points;
-use lieflow::lie::span::{fp_rank, Echelon, MonomialIndex};
 use lieflow::lie::*;
+
+mod common;
+use common::pairwise_filtration_ranks;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -160,50 +162,6 @@ fn cuchiero_n20_against_hall_brackets() {
             d.exact_rank_at_points
         );
     }
-}
-
-/// Independent filtration L_{≤k} = L_{≤k−1} + Σ_{i+j=k} [B_i, B_j] (all pairs, not only generators on the
-/// left), evaluated naively mod p at the points: exact rank per depth.
-fn pairwise_filtration_ranks(fields: &[PolyField<Rational>], pts: &[Vec<f64>], max_depth: usize) -> Vec<usize> {
-    let fp: Vec<PolyField<Fp>> = fields.iter().map(|f| f.to_fp().unwrap()).collect();
-    let xs: Vec<Vec<Fp>> = pts
-        .iter()
-        .map(|p| p.iter().map(|&x| Fp::from_f64(x).unwrap()).collect())
-        .collect();
-    let mut idx = MonomialIndex::new();
-    let mut ech = Echelon::new();
-    let mut by_depth: Vec<Vec<PolyField<Fp>>> = vec![Vec::new()];
-    let mut all: Vec<PolyField<Fp>> = Vec::new();
-    let mut ranks = Vec::new();
-    for k in 1..=max_depth {
-        let cands: Vec<PolyField<Fp>> = if k == 1 {
-            fp.clone()
-        } else {
-            let mut c = Vec::new();
-            for i in 1..k {
-                for a in &by_depth[i] {
-                    for b in &by_depth[k - i] {
-                        c.push(a.bracket(b));
-                    }
-                }
-            }
-            c
-        };
-        let mut new = Vec::new();
-        for c in cands {
-            if ech.insert(idx.coords(&c)) {
-                new.push(c);
-            }
-        }
-        all.extend(new.iter().cloned());
-        by_depth.push(new);
-        let cols: Vec<Vec<Fp>> = all
-            .iter()
-            .map(|f| xs.iter().flat_map(|x| f.eval_with(x)).collect())
-            .collect();
-        ranks.push(fp_rank(&cols));
-    }
-    ranks
 }
 
 /// N = 50: full-rank depth against the independent pairwise filtration.

@@ -39,6 +39,8 @@ pub struct Scenario {
     pub simulate: Option<SimulateSpec>,
     /// Settings of the `convergence` study.
     pub convergence: Option<ConvergenceSpec>,
+    pub lie: Option<crate::study::lie::LieSpec>,
+    pub genericity: Option<crate::study::genericity::GenericitySpec>,
 }
 
 /// `[model]`: the field family f(x, u).

@@ -3,6 +3,8 @@
 //! Adding a study is one file plus one line in [`registry::STUDIES`].
 
 pub mod convergence;
+pub mod genericity;
+pub mod lie;
 pub mod registry;
 pub mod simulate;
 pub mod train;
