@@ -33,6 +33,8 @@ pub struct Scenario {
     pub data: Option<DataSpec>,
     /// The training objective (studies that differentiate: `train`, `grad`, `gradcheck`, `bench`).
     pub objective: Option<ObjectiveSpec>,
+    /// Settings of the `interpolate` study.
+    pub interpolate: Option<crate::study::interpolate::InterpolateSpec>,
     /// Settings of the `train` study.
     pub train: Option<crate::study::train::TrainSpec>,
     /// Settings of the `simulate` study.

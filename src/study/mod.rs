@@ -6,6 +6,7 @@ pub mod convergence;
 pub mod genericity;
 pub mod lie;
 pub mod registry;
+pub mod interpolate;
 pub mod simulate;
 pub mod train;
 

@@ -1,11 +1,11 @@
 //! The registry: scenario `study = "…"` → study. One line per study.
 
 use super::{
-    convergence::Convergence, genericity::Genericity, lie::Lie, simulate::Simulate, train::Train, Study,
+    convergence::Convergence, genericity::Genericity, interpolate::Interpolate, lie::Lie, simulate::Simulate, train::Train, Study,
 };
 
 /// Every study lieflow can run.
-pub static STUDIES: &[&dyn Study] = &[&Simulate, &Convergence, &Train, &Lie, &Genericity];
+pub static STUDIES: &[&dyn Study] = &[&Simulate, &Convergence, &Train, &Interpolate, &Lie, &Genericity];
 
 /// Look a study up by name.
 pub fn lookup(name: &str) -> Option<&'static dyn Study> {
