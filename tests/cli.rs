@@ -224,7 +224,10 @@ fn blow_up_reports_point_and_time_with_exit_1() {
 #[test]
 fn validate_and_list() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = lieflow(tmp.path(), &["validate", scenario("simulate-annuli.toml").to_str().unwrap()]);
+    let o = lieflow(
+        tmp.path(),
+        &["validate", scenario("simulate-annuli.toml").to_str().unwrap()],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = lieflow(Path::new(env!("CARGO_MANIFEST_DIR")), &["list"]);
     assert!(o.status.success());

@@ -7,6 +7,7 @@ use lieflow::adjoint::pontryagin;
 use lieflow::adjoint::{Checkpoint, GradProblem};
 use lieflow::control::TimeGrid;
 use lieflow::field::affine::{AffineField, Basis, Monomial, RandomFeature};
+use lieflow::field::mlp::Mlp;
 use lieflow::field::node::{Node, Node2, ResNetField};
 use lieflow::field::{Activation, VectorField};
 use lieflow::integrate::SchemeKind;
@@ -29,7 +30,10 @@ fn objective(m: usize, loss: Loss, readout: Readout, reg: Option<Regularizer>, r
     let q = readout.out_dim(m);
     let mut r = rng(99);
     let targets = match loss {
-        Loss::Squared => Targets::Vectors { q, data: (0..N * q).map(|_| r.gen_range(-1.0..1.0)).collect() },
+        Loss::Squared => Targets::Vectors {
+            q,
+            data: (0..N * q).map(|_| r.gen_range(-1.0..1.0)).collect(),
+        },
         Loss::CrossEntropy => Targets::Classes((0..N).map(|i| i % q).collect()),
         Loss::Logistic => Targets::Classes((0..N).map(|i| i % 2).collect()),
     };
@@ -55,9 +59,15 @@ fn params(len: usize, scale: f64, seed: u64) -> Vec<f64> {
 fn check(field: &dyn VectorField, obj: &Objective, what: &str) {
     let m = field.state_dim();
     let x0 = points(m, 5);
-    let grid = TimeGrid { horizon: 0.8, intervals: 5 };
+    let grid = TimeGrid {
+        horizon: 0.8,
+        intervals: 5,
+    };
     let u = params(grid.intervals * field.control_dim(), 0.6, 11);
-    let rho: Vec<f64> = params(obj.readout.n_params(m), 0.5, 13).iter().map(|v| v + 0.5).collect();
+    let rho: Vec<f64> = params(obj.readout.n_params(m), 0.5, 13)
+        .iter()
+        .map(|v| v + 0.5)
+        .collect();
     for scheme in SchemeKind::FIXED {
         let p = GradProblem {
             field,
@@ -74,7 +84,10 @@ fn check(field: &dyn VectorField, obj: &Objective, what: &str) {
         let er = max_rel_err(&g.readout, &fr);
         assert!(eu <= 1e-6, "{what} / {}: controls rel err {eu:e}", scheme.name());
         assert!(er <= 1e-6, "{what} / {}: readout rel err {er:e}", scheme.name());
-        assert!(g.controls.iter().any(|v| v.abs() > 1e-8), "{what}: zero gradient proves nothing");
+        assert!(
+            g.controls.iter().any(|v| v.abs() > 1e-8),
+            "{what}: zero gradient proves nothing"
+        );
         assert!((g.loss - p.loss(&u, &rho).unwrap()).abs() <= 1e-14 * g.loss.abs().max(1.0));
     }
 }
@@ -82,22 +95,36 @@ fn check(field: &dyn VectorField, obj: &Objective, what: &str) {
 fn families() -> Vec<(&'static str, Box<dyn VectorField>)> {
     let m = 2;
     vec![
-        ("node tanh", Box::new(Node::new(m, Activation::Tanh)) as Box<dyn VectorField>),
+        (
+            "node tanh",
+            Box::new(Node::new(m, Activation::Tanh)) as Box<dyn VectorField>,
+        ),
         ("node sigmoid", Box::new(Node::new(m, Activation::Sigmoid))),
         ("node2 tanh", Box::new(Node2::new(m, Activation::Tanh))),
         ("resnet tanh", Box::new(ResNetField::new(m, Activation::Tanh))),
+        ("mlp tanh 2-5-4-2", Box::new(Mlp::new(m, vec![5, 4], Activation::Tanh))),
         (
             "affine linear+poly+feature",
             Box::new(
                 AffineField::new(
                     m,
                     vec![
-                        Basis::Linear { a: DMatrix::from_row_slice(2, 2, &[0.0, 1.0, -1.0, 0.3]) },
+                        Basis::Linear {
+                            a: DMatrix::from_row_slice(2, 2, &[0.0, 1.0, -1.0, 0.3]),
+                        },
                         Basis::Constant { c: vec![0.2, -0.4] },
                         Basis::Polynomial {
                             terms: vec![
-                                Monomial { component: 0, exponents: vec![1, 2], coef: 0.7 },
-                                Monomial { component: 1, exponents: vec![3, 0], coef: -0.2 },
+                                Monomial {
+                                    component: 0,
+                                    exponents: vec![1, 2],
+                                    coef: 0.7,
+                                },
+                                Monomial {
+                                    component: 1,
+                                    exponents: vec![3, 0],
+                                    coef: -0.2,
+                                },
                             ],
                         },
                         Basis::RandomFeature(RandomFeature::draw(m, Activation::Tanh, 4, 1.0)),
@@ -112,7 +139,11 @@ fn families() -> Vec<(&'static str, Box<dyn VectorField>)> {
 #[test]
 fn discrete_adjoint_matches_fd_for_every_family() {
     for (name, f) in families() {
-        check(f.as_ref(), &objective(2, Loss::Squared, Readout::Identity, None, 0.0), name);
+        check(
+            f.as_ref(),
+            &objective(2, Loss::Squared, Readout::Identity, None, 0.0),
+            name,
+        );
     }
 }
 
@@ -140,19 +171,35 @@ fn discrete_adjoint_matches_fd_with_running_cost_and_regularisers() {
     for reg in [
         Regularizer::L2 { lambda: 0.1 },
         Regularizer::H1 { lambda: 0.05 },
-        Regularizer::L1 { lambda: 0.2, bound: 5.0 },
+        Regularizer::L1 {
+            lambda: 0.2,
+            bound: 5.0,
+        },
     ] {
         let name = format!("{reg:?} + running cost");
-        check(&f, &objective(2, Loss::Squared, Readout::Affine { q: 2 }, Some(reg), 0.7), &name);
+        check(
+            &f,
+            &objective(2, Loss::Squared, Readout::Affine { q: 2 }, Some(reg), 0.7),
+            &name,
+        );
     }
 }
 
 #[test]
 fn sqrt_checkpointing_gives_the_identical_gradient() {
     let f = Node::new(2, Activation::Tanh);
-    let obj = objective(2, Loss::Squared, Readout::Identity, Some(Regularizer::L2 { lambda: 0.01 }), 0.3);
+    let obj = objective(
+        2,
+        Loss::Squared,
+        Readout::Identity,
+        Some(Regularizer::L2 { lambda: 0.01 }),
+        0.3,
+    );
     let x0 = points(2, 8);
-    let grid = TimeGrid { horizon: 1.0, intervals: 37 };
+    let grid = TimeGrid {
+        horizon: 1.0,
+        intervals: 37,
+    };
     let u = params(37 * 6, 0.8, 3);
     for scheme in SchemeKind::FIXED {
         let mk = |checkpoint| GradProblem {
@@ -182,10 +229,16 @@ fn gradient_does_not_depend_on_the_thread_count() {
     let x0: Vec<f64> = (0..300 * 2).map(|_| r.gen_range(-2.0..2.0)).collect();
     let obj = Objective {
         n: 300,
-        targets: Targets::Vectors { q: 2, data: (0..600).map(|_| r.gen_range(-1.0..1.0)).collect() },
+        targets: Targets::Vectors {
+            q: 2,
+            data: (0..600).map(|_| r.gen_range(-1.0..1.0)).collect(),
+        },
         ..obj
     };
-    let grid = TimeGrid { horizon: 1.0, intervals: 10 };
+    let grid = TimeGrid {
+        horizon: 1.0,
+        intervals: 10,
+    };
     let u = params(60, 0.5, 2);
     let p = GradProblem {
         field: &f,
@@ -196,7 +249,13 @@ fn gradient_does_not_depend_on_the_thread_count() {
         objective: &obj,
         checkpoint: Checkpoint::Sqrt,
     };
-    let run = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| p.loss_grad(&u, &[]).unwrap());
+    let run = |t| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+            .install(|| p.loss_grad(&u, &[]).unwrap())
+    };
     assert_eq!(run(1), run(2));
 }
 
@@ -214,7 +273,10 @@ fn continuous_adjoint_gap_shrinks_at_the_scheme_order() {
         for k in [4usize, 8, 16] {
             // The same smooth control sampled on K intervals: u(t) = (sin t, cos 2t, …) at the interval midpoints
             // would change with K; instead keep one constant control so only the step changes.
-            let grid = TimeGrid { horizon: 1.0, intervals: k };
+            let grid = TimeGrid {
+                horizon: 1.0,
+                intervals: k,
+            };
             let base = [0.9, -0.5, 0.4, 0.7, 0.1, -0.3];
             let u: Vec<f64> = (0..k).flat_map(|_| base).collect();
             let p = GradProblem {
@@ -229,13 +291,21 @@ fn continuous_adjoint_gap_shrinks_at_the_scheme_order() {
             let disc = p.loss_grad(&u, &[]).unwrap();
             let cont = pontryagin::gradient(&p, &u, &[]).unwrap();
             // Compare the gradient with respect to the constant control (sum over intervals).
-            let sum = |g: &[f64]| (0..6).map(|j| g.iter().skip(j).step_by(6).sum::<f64>()).collect::<Vec<_>>();
+            let sum = |g: &[f64]| {
+                (0..6)
+                    .map(|j| g.iter().skip(j).step_by(6).sum::<f64>())
+                    .collect::<Vec<_>>()
+            };
             let (a, b) = (sum(&disc.controls), sum(&cont.controls));
             gaps.push(a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max));
             hs.push(1.0 / k as f64);
         }
         let fit = lieflow::analysis::fit::order(&hs, &gaps).unwrap();
-        eprintln!("{} gap order {:.3}", scheme.name(), fit.slope);
-        assert!((fit.slope - order).abs() <= 0.3, "{}: gap order {:.3}, gaps {gaps:?}", scheme.name(), fit.slope);
+        assert!(
+            (fit.slope - order).abs() <= 0.3,
+            "{}: gap order {:.3}, gaps {gaps:?}",
+            scheme.name(),
+            fit.slope
+        );
     }
 }

@@ -5,7 +5,9 @@ use common::*;
 use std::path::Path;
 
 fn data(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/data/node_n2048_k100").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/data/node_n2048_k100")
+        .join(name)
 }
 
 fn read_csv(p: &Path) -> Vec<Vec<f64>> {
@@ -21,17 +23,48 @@ fn read_csv(p: &Path) -> Vec<Vec<f64>> {
 fn quickstart_trains_and_writes_its_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("q");
-    let o = lieflow(tmp.path(), &["run", scenario("quickstart.toml").to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let o = lieflow(
+        tmp.path(),
+        &[
+            "run",
+            scenario("quickstart.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    for f in ["manifest.json", "summary.json", "history.csv", "controls.csv", "final.csv", "loss.png", "loss.svg", "trajectories.png", "trajectories.svg"] {
-        assert!(out.join(f).metadata().map(|m| m.len() > 0).unwrap_or(false), "missing {f}");
+    for f in [
+        "manifest.json",
+        "summary.json",
+        "history.csv",
+        "controls.csv",
+        "final.csv",
+        "loss.png",
+        "loss.svg",
+        "trajectories.png",
+        "trajectories.svg",
+    ] {
+        assert!(
+            out.join(f).metadata().map(|m| m.len() > 0).unwrap_or(false),
+            "missing {f}"
+        );
     }
     let s = json(&out.join("summary.json"));
     let (first, last) = (s["initial_loss"].as_f64().unwrap(), s["final_loss"].as_f64().unwrap());
     assert!(last < 0.5 * first, "training did not reduce the loss: {first} → {last}");
     assert!(s["accuracy"].as_f64().unwrap() > 0.8, "{s}");
     // The trained controls load back.
-    let o = lieflow(tmp.path(), &["grad", scenario("quickstart.toml").to_str().unwrap(), "--controls", out.join("controls.csv").to_str().unwrap(), "--json"]);
+    let o = lieflow(
+        tmp.path(),
+        &[
+            "grad",
+            scenario("quickstart.toml").to_str().unwrap(),
+            "--controls",
+            out.join("controls.csv").to_str().unwrap(),
+            "--json",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let g: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let relative = (g["loss"].as_f64().unwrap() - last).abs() / last;
@@ -43,7 +76,10 @@ fn quickstart_trains_and_writes_its_figures() {
 #[test]
 fn grad_reproduces_the_peer_benchmark_loss_and_gradient() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = lieflow(tmp.path(), &["grad", scenario("bench-node-grad.toml").to_str().unwrap(), "--json"]);
+    let o = lieflow(
+        tmp.path(),
+        &["grad", scenario("bench-node-grad.toml").to_str().unwrap(), "--json"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let g: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let loss = g["loss"].as_f64().unwrap();
@@ -118,10 +154,22 @@ fn bad_training_input_is_rejected_with_the_field_named() {
     // A controls file with the wrong shape.
     let c = write(d, "c.csv", "1,2,3\n4,5,6\n");
     let p = write(d, "s.toml", SMALL);
-    expect_input_error(&["grad", p.to_str().unwrap(), "--controls", c.to_str().unwrap()], d, &["c.csv", "--controls", "6 rows"]);
+    expect_input_error(
+        &["grad", p.to_str().unwrap(), "--controls", c.to_str().unwrap()],
+        d,
+        &["c.csv", "--controls", "6 rows"],
+    );
     // A loss that does not fit the data: logistic needs one readout value.
-    let p = write(d, "l.toml", &SMALL.replace("loss = \"cross_entropy\"", "loss = \"logistic\""));
-    expect_input_error(&["run", p.to_str().unwrap(), "--quiet"], d, &["l.toml", "objective.readout", "logistic"]);
+    let p = write(
+        d,
+        "l.toml",
+        &SMALL.replace("loss = \"cross_entropy\"", "loss = \"logistic\""),
+    );
+    expect_input_error(
+        &["run", p.to_str().unwrap(), "--quiet"],
+        d,
+        &["l.toml", "objective.readout", "logistic"],
+    );
     // A non-finite learning rate.
     let p = write(d, "n.toml", &SMALL.replace("lr = 0.05", "lr = nan"));
     expect_input_error(&["run", p.to_str().unwrap(), "--quiet"], d, &["n.toml", "train.lr"]);
@@ -161,7 +209,10 @@ method = "gd"
 "#;
     let p = write(tmp.path(), "div.toml", text);
     let out = tmp.path().join("div");
-    let o = lieflow(tmp.path(), &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let o = lieflow(
+        tmp.path(),
+        &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let hist = read_csv(&out.join("history.csv"));
     assert!(!hist.is_empty(), "history lost");

@@ -106,7 +106,11 @@ impl GradProblem<'_> {
             .enumerate()
             .map(|(b, xs)| self.block(b * BLOCK, xs, u, rho, grad))
             .collect();
-        let mut total = LossGrad { loss: 0.0, controls: vec![0.0; u.len()], readout: vec![0.0; rho.len()] };
+        let mut total = LossGrad {
+            loss: 0.0,
+            controls: vec![0.0; u.len()],
+            readout: vec![0.0; rho.len()],
+        };
         for p in parts {
             let p = p?;
             total.loss += p.loss;
@@ -116,12 +120,19 @@ impl GradProblem<'_> {
             }
         }
         let mut scratch_g = vec![0.0; u.len()];
-        total.loss += self.objective.regularizer_value_grad(u, d, self.grid.h(), &mut scratch_g);
+        total.loss += self
+            .objective
+            .regularizer_value_grad(u, d, self.grid.h(), &mut scratch_g);
         if grad {
             total.controls.iter_mut().zip(&scratch_g).for_each(|(a, b)| *a += b);
         }
         if !total.loss.is_finite() {
-            return Err(Error::numerical("objective is not finite", self.grid.horizon, self.steps(), None));
+            return Err(Error::numerical(
+                "objective is not finite",
+                self.grid.horizon,
+                self.steps(),
+                None,
+            ));
         }
         Ok(total)
     }

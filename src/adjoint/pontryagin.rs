@@ -32,7 +32,11 @@ pub fn gradient(prob: &GradProblem, u: &[f64], rho: &[f64]) -> Result<LossGrad> 
         .enumerate()
         .map(|(b, xs)| block(prob, b * BLOCK, xs, u, rho))
         .collect();
-    let mut total = LossGrad { loss: 0.0, controls: vec![0.0; u.len()], readout: vec![0.0; rho.len()] };
+    let mut total = LossGrad {
+        loss: 0.0,
+        controls: vec![0.0; u.len()],
+        readout: vec![0.0; rho.len()],
+    };
     for p in parts {
         let p = p?;
         total.loss += p.loss;
@@ -60,7 +64,11 @@ fn block(prob: &GradProblem, first: usize, xs: &[f64], u: &[f64], rho: &[f64]) -
     let mut r = vec![0.0; m];
     let mut w = vec![0.0; m];
     let mut scratch = vec![0.0; f.scratch_len()];
-    let mut out = LossGrad { loss: 0.0, controls: vec![0.0; u.len()], readout: vec![0.0; rho.len()] };
+    let mut out = LossGrad {
+        loss: 0.0,
+        controls: vec![0.0; u.len()],
+        readout: vec![0.0; rho.len()],
+    };
     for (pi, x0) in xs.chunks(m).enumerate() {
         let i = first + pi;
         // Fine forward trajectory: RK4 at h/2, states at every half step.

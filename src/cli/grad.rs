@@ -28,7 +28,11 @@ pub fn load_controls(setup: &mut Setup, path: &Path) -> Result<()> {
         ));
     }
     if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-        return Err(Error::input(path, format!("row {}, column {}", i / d + 1, i % d + 1), "non-finite control value"));
+        return Err(Error::input(
+            path,
+            format!("row {}, column {}", i / d + 1, i % d + 1),
+            "non-finite control value",
+        ));
     }
     setup.problem.control.values_mut().copy_from_slice(&v);
     Ok(())
@@ -75,13 +79,16 @@ pub fn grad(a: &GradArgs) -> Result<()> {
     } else {
         println!("loss = {}", g.loss);
         println!("gradient norm = {norm}");
-        print!("{}", String::from_utf8_lossy(&{
-            let mut t = Table::new((1..=d).map(|j| format!("g{j}")));
-            for r in rows(&g.controls, d) {
-                t.push(r);
-            }
-            t.to_csv_bytes()
-        }));
+        print!(
+            "{}",
+            String::from_utf8_lossy(&{
+                let mut t = Table::new((1..=d).map(|j| format!("g{j}")));
+                for r in rows(&g.controls, d) {
+                    t.push(r);
+                }
+                t.to_csv_bytes()
+            })
+        );
         if !g.readout.is_empty() {
             println!("readout gradient = {:?}", g.readout);
         }
@@ -127,7 +134,10 @@ pub fn gradcheck(a: &GradcheckArgs) -> Result<()> {
         Ok(())
     } else {
         Err(Error::numerical(
-            format!("discrete adjoint disagrees with central finite differences beyond {:e}", a.tol),
+            format!(
+                "discrete adjoint disagrees with central finite differences beyond {:e}",
+                a.tol
+            ),
             0.0,
             0,
             None,

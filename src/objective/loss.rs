@@ -88,7 +88,11 @@ mod tests {
             let mut zm = z.to_vec();
             zm[i] -= h;
             let d = (loss.eval_grad(&zp, t, &mut scratch) - loss.eval_grad(&zm, t, &mut scratch)) / (2.0 * h);
-            assert!((d - g[i]).abs() < 1e-8 * (1.0 + d.abs()), "{loss:?} comp {i}: fd {d} vs {}", g[i]);
+            assert!(
+                (d - g[i]).abs() < 1e-8 * (1.0 + d.abs()),
+                "{loss:?} comp {i}: fd {d} vs {}",
+                g[i]
+            );
         }
     }
 
@@ -103,7 +107,10 @@ mod tests {
     #[test]
     fn known_values_and_stability() {
         let mut g = [0.0; 2];
-        assert_eq!(Loss::Squared.eval_grad(&[1.0, 2.0], Target::Vector(&[0.0, 0.0]), &mut g), 5.0);
+        assert_eq!(
+            Loss::Squared.eval_grad(&[1.0, 2.0], Target::Vector(&[0.0, 0.0]), &mut g),
+            5.0
+        );
         let ce = Loss::CrossEntropy.eval_grad(&[0.0, 0.0], Target::Class(0), &mut g);
         assert!((ce - 2f64.ln()).abs() < 1e-15);
         let mut g1 = [0.0];

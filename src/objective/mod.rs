@@ -67,7 +67,18 @@ impl Objective {
         }
     }
 
-    fn term(&self, w: f64, t: Target, x: &[f64], x0: &[f64], rho: &[f64], gx: &mut [f64], grho: &mut [f64], s: &mut [f64]) -> f64 {
+    #[allow(clippy::too_many_arguments)]
+    fn term(
+        &self,
+        w: f64,
+        t: Target,
+        x: &[f64],
+        x0: &[f64],
+        rho: &[f64],
+        gx: &mut [f64],
+        grho: &mut [f64],
+        s: &mut [f64],
+    ) -> f64 {
         let q = self.q();
         let (z, gz) = s.split_at_mut(q);
         self.readout.apply(x, x0, rho, z);
@@ -80,7 +91,16 @@ impl Objective {
 
     /// Terminal contribution of point i: w_T/N · loss(r(x)); gx += its x-gradient, grho += its ρ-gradient.
     #[allow(clippy::too_many_arguments)]
-    pub fn terminal(&self, i: usize, x: &[f64], x0: &[f64], rho: &[f64], gx: &mut [f64], grho: &mut [f64], s: &mut [f64]) -> f64 {
+    pub fn terminal(
+        &self,
+        i: usize,
+        x: &[f64],
+        x0: &[f64],
+        rho: &[f64],
+        gx: &mut [f64],
+        grho: &mut [f64],
+        s: &mut [f64],
+    ) -> f64 {
         if self.terminal_weight == 0.0 {
             return 0.0;
         }
@@ -95,7 +115,18 @@ impl Objective {
     /// Running contribution of point i at step n ≥ 1 (state x = X(t_n)), step length h: w_R h/N · loss; gradients
     /// added as for [`Objective::terminal`].
     #[allow(clippy::too_many_arguments)]
-    pub fn running(&self, i: usize, n: usize, h: f64, x: &[f64], x0: &[f64], rho: &[f64], gx: &mut [f64], grho: &mut [f64], s: &mut [f64]) -> f64 {
+    pub fn running(
+        &self,
+        i: usize,
+        n: usize,
+        h: f64,
+        x: &[f64],
+        x0: &[f64],
+        rho: &[f64],
+        gx: &mut [f64],
+        grho: &mut [f64],
+        s: &mut [f64],
+    ) -> f64 {
         if self.running_weight == 0.0 {
             return 0.0;
         }
@@ -112,6 +143,9 @@ impl Objective {
 
     /// λR(u) for the controls (K × d, interval length h), adding its gradient into `g`.
     pub fn regularizer_value_grad(&self, u: &[f64], d: usize, h: f64, g: &mut [f64]) -> f64 {
-        self.regularizer.as_ref().map(|r| r.value_grad(u, d, h, g)).unwrap_or(0.0)
+        self.regularizer
+            .as_ref()
+            .map(|r| r.value_grad(u, d, h, g))
+            .unwrap_or(0.0)
     }
 }

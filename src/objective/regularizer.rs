@@ -78,7 +78,11 @@ impl Regularizer {
         if let Regularizer::L1 { lambda, bound } = self {
             for row in u.chunks_mut(d) {
                 let n = row.iter().map(|v| v * v).sum::<f64>().sqrt();
-                let shrink = if n > 0.0 { (1.0 - step * lambda * h / n).max(0.0) } else { 0.0 };
+                let shrink = if n > 0.0 {
+                    (1.0 - step * lambda * h / n).max(0.0)
+                } else {
+                    0.0
+                };
                 let n2 = n * shrink;
                 let scale = if n2 > *bound { shrink * bound / n2 } else { shrink };
                 row.iter_mut().for_each(|v| *v *= scale);
@@ -111,7 +115,10 @@ mod tests {
         for reg in [
             Regularizer::L2 { lambda: 0.3 },
             Regularizer::H1 { lambda: 0.2 },
-            Regularizer::L1 { lambda: 0.5, bound: 2.0 },
+            Regularizer::L1 {
+                lambda: 0.5,
+                bound: 2.0,
+            },
         ] {
             let mut g = vec![0.0; 6];
             reg.value_grad(&u, 2, 0.25, &mut g);
@@ -130,7 +137,10 @@ mod tests {
 
     #[test]
     fn l1_prox_shrinks_and_projects() {
-        let reg = Regularizer::L1 { lambda: 1.0, bound: 1.0 };
+        let reg = Regularizer::L1 {
+            lambda: 1.0,
+            bound: 1.0,
+        };
         let mut u = [3.0, 4.0, 0.03, 0.04];
         reg.prox(&mut u, 2, 1.0, 0.1);
         // Row 1: ‖u‖ = 5 → shrunk to 4.9, then projected to 1.

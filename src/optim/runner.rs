@@ -52,7 +52,10 @@ impl RunConfig {
         validate_lr(self.lr)?;
         self.schedule.validate()?;
         if !(self.tol_grad.is_finite() && self.tol_grad >= 0.0) {
-            return Err(format!("tol_grad must be finite and non-negative, got {}", self.tol_grad));
+            return Err(format!(
+                "tol_grad must be finite and non-negative, got {}",
+                self.tol_grad
+            ));
         }
         if let Some(t) = self.target_loss.filter(|t| t.is_nan()) {
             return Err(format!("target_loss must not be NaN, got {t}"));

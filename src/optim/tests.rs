@@ -90,7 +90,11 @@ fn every_optimiser_converges_on_an_ill_conditioned_quadratic() {
     for (spec, mut cfg, tol) in cases {
         cfg.tol_grad = 1e-12;
         let (dist, report) = run_first_order(&spec, &cfg);
-        assert!(dist <= tol, "{}: ‖θ − θ*‖/‖θ*‖ = {dist:e} after {report:?}", spec.name());
+        assert!(
+            dist <= tol,
+            "{}: ‖θ − θ*‖/‖θ*‖ = {dist:e} after {report:?}",
+            spec.name()
+        );
     }
 }
 
@@ -111,7 +115,10 @@ fn gd_attains_the_linear_rate_at_step_two_over_l_plus_gamma() {
     let mut theta = [1.0, -0.5];
     let cfg = RunConfig::new(200, 2.0 / (l + gamma));
     let report = minimize(&mut f, &mut theta, &mut Gd, &cfg, &mut no_observer()).unwrap();
-    assert_eq!((report.iterations, report.evaluations, report.stop), (200, 201, StopReason::MaxIters));
+    assert_eq!(
+        (report.iterations, report.evaluations, report.stop),
+        (200, 201, StopReason::MaxIters)
+    );
     for w in d2.windows(2) {
         let measured = w[1] / w[0];
         assert!((measured - rate).abs() <= 1e-6, "{measured} vs {rate}");
@@ -289,16 +296,10 @@ fn divergence_is_an_error_at_the_iteration_and_the_observer_kept_the_history() {
     let mut theta = vec![1.0; 3];
     let mut history = Vec::new();
     let cfg = RunConfig::new(100_000, 1e3);
-    let err = minimize(
-        &mut |t, g| Ok(q.eval(t, g)),
-        &mut theta,
-        &mut Gd,
-        &cfg,
-        &mut |i| {
-            history.push(*i);
-            true
-        },
-    )
+    let err = minimize(&mut |t, g| Ok(q.eval(t, g)), &mut theta, &mut Gd, &cfg, &mut |i| {
+        history.push(*i);
+        true
+    })
     .unwrap_err();
     let Error::Numerical { what, step, t, .. } = &err else {
         panic!("{err}")
@@ -400,7 +401,10 @@ fn specs_parse_with_defaults_and_reject_unknown_fields() {
     assert!(parse("method = \"adam\"\nbeta3 = 0.5").is_err());
     assert!(parse(r#"method = "newton""#).is_err());
     assert!(OptimizerSpec::Lbfgs { memory: 3 }.build(4).is_none());
-    for spec in [parse(r#"method = "gd""#).unwrap(), OptimizerSpec::Momentum { beta: 0.9 }] {
+    for spec in [
+        parse(r#"method = "gd""#).unwrap(),
+        OptimizerSpec::Momentum { beta: 0.9 },
+    ] {
         assert_eq!(spec.build(4).unwrap().name(), spec.name());
     }
     let cfg: RunConfig = toml::from_str(

@@ -66,7 +66,11 @@ impl ScenarioFile {
                 m: check_dim(*dim)?,
                 act: activation.clone(),
             }),
-            ModelSpec::Mlp { dim, widths, activation } => {
+            ModelSpec::Mlp {
+                dim,
+                widths,
+                activation,
+            } => {
                 if widths.contains(&0) {
                     return Err(self.error("model.widths", "hidden widths must be ≥ 1"));
                 }
@@ -226,12 +230,21 @@ impl ScenarioFile {
                 PiecewiseConstant::new(grid, d, v)
             }
             ControlSpec::Init { seed } => match self.scenario.model.as_ref() {
-                Some(ModelSpec::Mlp { dim, widths, activation }) => {
+                Some(ModelSpec::Mlp {
+                    dim,
+                    widths,
+                    activation,
+                }) => {
                     let mlp = Mlp::new(*dim, widths.clone(), activation.clone());
                     let row = mlp.init_params(seed.unwrap_or(self.scenario.seed));
                     PiecewiseConstant::constant(grid, &row)
                 }
-                _ => return Err(self.error("controls.source", "`init` is available for the mlp family; use `random`")),
+                _ => {
+                    return Err(self.error(
+                        "controls.source",
+                        "`init` is available for the mlp family; use `random`",
+                    ))
+                }
             },
             ControlSpec::Random { scale, seed } => {
                 if !(scale.is_finite() && *scale >= 0.0) {

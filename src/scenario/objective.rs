@@ -14,7 +14,10 @@ use rand_distr::{Distribution, StandardNormal};
 impl ScenarioFile {
     /// The `[objective]` table (or the error naming it).
     pub fn objective_spec(&self) -> Result<&ObjectiveSpec> {
-        self.scenario.objective.as_ref().ok_or_else(|| self.error("objective", "missing table [objective]"))
+        self.scenario
+            .objective
+            .as_ref()
+            .ok_or_else(|| self.error("objective", "missing table [objective]"))
     }
 
     /// Build the objective for `data` (state dimension m, S integrator steps) and the initial readout parameters.
@@ -22,7 +25,10 @@ impl ScenarioFile {
         let spec = self.objective_spec()?;
         let m = data.m;
         let n = data.n();
-        for (key, v) in [("objective.terminal_weight", spec.terminal_weight), ("objective.running_weight", spec.running_weight)] {
+        for (key, v) in [
+            ("objective.terminal_weight", spec.terminal_weight),
+            ("objective.running_weight", spec.running_weight),
+        ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(self.error(key, format!("expected a finite number ≥ 0, found {v}")));
             }
@@ -35,17 +41,24 @@ impl ScenarioFile {
             ReadoutSpec::Projection { matrix } => {
                 let q = matrix.len();
                 if q == 0 || matrix.iter().any(|r| r.len() != m) {
-                    return Err(self.error("objective.readout.matrix", format!("expected q ≥ 1 rows of {m} numbers (the state dimension)")));
+                    return Err(self.error(
+                        "objective.readout.matrix",
+                        format!("expected q ≥ 1 rows of {m} numbers (the state dimension)"),
+                    ));
                 }
                 (Readout::Projection(DMatrix::from_fn(q, m, |r, c| matrix[r][c])), vec![])
             }
             ReadoutSpec::Affine { outputs, init_scale } => {
                 if *outputs == 0 || !init_scale.is_finite() {
-                    return Err(self.error("objective.readout.outputs", "expected outputs ≥ 1 and a finite init_scale"));
+                    return Err(self.error(
+                        "objective.readout.outputs",
+                        "expected outputs ≥ 1 and a finite init_scale",
+                    ));
                 }
-                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.scenario.seed ^ 0x5EAD_0u64);
-                let mut rho: Vec<f64> =
-                    (0..outputs * m).map(|_| init_scale * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng)).collect();
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.scenario.seed ^ 0x5EAD0_u64);
+                let mut rho: Vec<f64> = (0..outputs * m)
+                    .map(|_| init_scale * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng))
+                    .collect();
                 rho.extend(std::iter::repeat_n(0.0, *outputs));
                 (Readout::Affine { q: *outputs }, rho)
             }
@@ -69,9 +82,13 @@ impl ScenarioFile {
                 }
                 (None, Some(labels)) => {
                     if data.n_classes != q {
-                        return Err(self.error("objective.readout", format!(
-                            "squared loss on one-hot labels needs {} readout values, the readout gives {q}", data.n_classes
-                        )));
+                        return Err(self.error(
+                            "objective.readout",
+                            format!(
+                                "squared loss on one-hot labels needs {} readout values, the readout gives {q}",
+                                data.n_classes
+                            ),
+                        ));
                     }
                     let mut t = vec![0.0; n * q];
                     labels.iter().enumerate().for_each(|(i, &c)| t[i * q + c] = 1.0);
@@ -81,13 +98,19 @@ impl ScenarioFile {
             },
             Loss::CrossEntropy | Loss::Logistic => {
                 let labels = data.labels.as_ref().ok_or_else(|| {
-                    self.error("objective.loss", "cross-entropy and logistic losses need class labels in [data]")
+                    self.error(
+                        "objective.loss",
+                        "cross-entropy and logistic losses need class labels in [data]",
+                    )
                 })?;
                 if spec.loss == Loss::CrossEntropy && data.n_classes > q {
-                    return Err(self.error("objective.readout", format!(
-                        "cross-entropy over {} classes needs at least {} readout values, the readout gives {q}",
-                        data.n_classes, data.n_classes
-                    )));
+                    return Err(self.error(
+                        "objective.readout",
+                        format!(
+                            "cross-entropy over {} classes needs at least {} readout values, the readout gives {q}",
+                            data.n_classes, data.n_classes
+                        ),
+                    ));
                 }
                 if spec.loss == Loss::Logistic && (q != 1 || data.n_classes > 2) {
                     return Err(self.error("objective.readout", format!(
@@ -104,12 +127,20 @@ impl ScenarioFile {
                 let path = self.base_dir().join(file);
                 let (v, rows, cols) = read_matrix_csv(&path)?;
                 if rows != steps || cols != n * q {
-                    return Err(Error::input(&path, "objective.running_targets", format!(
-                        "expected {steps} rows (one per integrator step) × {} columns (N·q), found {rows} × {cols}", n * q
-                    )));
+                    return Err(Error::input(
+                        &path,
+                        "objective.running_targets",
+                        format!(
+                            "expected {steps} rows (one per integrator step) × {} columns (N·q), found {rows} × {cols}",
+                            n * q
+                        ),
+                    ));
                 }
                 if spec.loss != Loss::Squared {
-                    return Err(self.error("objective.running_targets", "time-dependent targets need the squared loss"));
+                    return Err(self.error(
+                        "objective.running_targets",
+                        "time-dependent targets need the squared loss",
+                    ));
                 }
                 Some(v)
             }

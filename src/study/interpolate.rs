@@ -94,10 +94,17 @@ impl Study for Interpolate {
             }
         }
         Train.run(ctx, out)?;
-        let max_error = out.summary.get("max_target_error").and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        let max_error = out
+            .summary
+            .get("max_target_error")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(f64::NAN);
         out.set("max_error", max_error);
         out.set("interpolated", max_error <= tolerance);
-        out.set("trained_parameters", setup.problem.control.values().len() + setup.rho.len());
+        out.set(
+            "trained_parameters",
+            setup.problem.control.values().len() + setup.rho.len(),
+        );
         Ok(())
     }
 }

@@ -4,9 +4,9 @@
 
 pub mod convergence;
 pub mod genericity;
+pub mod interpolate;
 pub mod lie;
 pub mod registry;
-pub mod interpolate;
 pub mod simulate;
 pub mod train;
 

@@ -1,7 +1,8 @@
 //! The registry: scenario `study = "…"` → study. One line per study.
 
 use super::{
-    convergence::Convergence, genericity::Genericity, interpolate::Interpolate, lie::Lie, simulate::Simulate, train::Train, Study,
+    convergence::Convergence, genericity::Genericity, interpolate::Interpolate, lie::Lie, simulate::Simulate,
+    train::Train, Study,
 };
 
 /// Every study lieflow can run.

@@ -65,9 +65,16 @@ fn grid() -> usize {
 }
 
 fn spec(file: &ScenarioFile) -> Result<&TrainSpec> {
-    let s = file.scenario.train.as_ref().ok_or_else(|| file.error("train", "missing table [train]"))?;
+    let s = file
+        .scenario
+        .train
+        .as_ref()
+        .ok_or_else(|| file.error("train", "missing table [train]"))?;
     if !(s.lr.is_finite() && s.lr > 0.0) {
-        return Err(file.error("train.lr", format!("expected a finite learning rate > 0, found {}", s.lr)));
+        return Err(file.error(
+            "train.lr",
+            format!("expected a finite learning rate > 0, found {}", s.lr),
+        ));
     }
     if s.max_iters == 0 {
         return Err(file.error("train.max_iters", "expected an integer ≥ 1"));
@@ -111,23 +118,41 @@ pub fn loss_grad(setup: &Setup, u: &[f64], rho: &[f64]) -> Result<LossGrad> {
     let w = setup.objective.terminal_weight;
     let mut loss = w * try_loss_grad(&fast, &mut controls).map_err(|e| Error::input("", "objective", e))?;
     controls.iter_mut().for_each(|g| *g *= w);
-    loss += setup.objective.regularizer_value_grad(u, p.control.dim(), grid.h(), &mut controls);
+    loss += setup
+        .objective
+        .regularizer_value_grad(u, p.control.dim(), grid.h(), &mut controls);
     if !loss.is_finite() {
-        return Err(Error::numerical("objective is not finite", grid.horizon, grid.intervals * p.solver.substeps, None));
+        return Err(Error::numerical(
+            "objective is not finite",
+            grid.horizon,
+            grid.intervals * p.solver.substeps,
+            None,
+        ));
     }
-    Ok(LossGrad { loss, controls, readout: vec![] })
+    Ok(LossGrad {
+        loss,
+        controls,
+        readout: vec![],
+    })
 }
 
 /// Objective restricted to the points `idx` (minibatch).
 fn subset(setup: &Setup, idx: &[usize]) -> (Vec<f64>, Objective) {
     let m = setup.problem.data.m;
-    let x0: Vec<f64> = idx.iter().flat_map(|&i| setup.problem.data.point(i).iter().copied()).collect();
+    let x0: Vec<f64> = idx
+        .iter()
+        .flat_map(|&i| setup.problem.data.point(i).iter().copied())
+        .collect();
     let mut obj = setup.objective.clone();
     obj.n = idx.len();
     obj.targets = match &setup.objective.targets {
-        Targets::Vectors { q, data } => {
-            Targets::Vectors { q: *q, data: idx.iter().flat_map(|&i| data[i * q..(i + 1) * q].iter().copied()).collect() }
-        }
+        Targets::Vectors { q, data } => Targets::Vectors {
+            q: *q,
+            data: idx
+                .iter()
+                .flat_map(|&i| data[i * q..(i + 1) * q].iter().copied())
+                .collect(),
+        },
         Targets::Classes(c) => Targets::Classes(idx.iter().map(|&i| c[i]).collect()),
     };
     let _ = m;
@@ -168,11 +193,19 @@ impl Study for Train {
         let setup = ctx.file.setup()?;
         if let Some(b) = s.batch_size {
             if b > setup.problem.data.n() {
-                return Err(ctx.file.error("train.batch_size", format!("larger than the {} data points", setup.problem.data.n())));
+                return Err(ctx.file.error(
+                    "train.batch_size",
+                    format!("larger than the {} data points", setup.problem.data.n()),
+                ));
             }
         }
-        if setup.objective.regularizer.as_ref().is_some_and(|r| r.is_proximal()) && !matches!(s.optimizer, OptimizerSpec::Gd) {
-            return Err(ctx.file.error("train.optimizer", "the l1 regulariser is trained by proximal gradient descent: use method = \"gd\""));
+        if setup.objective.regularizer.as_ref().is_some_and(|r| r.is_proximal())
+            && !matches!(s.optimizer, OptimizerSpec::Gd)
+        {
+            return Err(ctx.file.error(
+                "train.optimizer",
+                "the l1 regulariser is trained by proximal gradient descent: use method = \"gd\"",
+            ));
         }
         Ok(())
     }
@@ -198,7 +231,13 @@ impl Study for Train {
         let d = p.control.dim();
         let h = p.control.grid().h();
         let train_rho = s.train_readout && !setup.rho.is_empty();
-        let mut theta: Vec<f64> = p.control.values().iter().copied().chain(if train_rho { setup.rho.clone() } else { vec![] }).collect();
+        let mut theta: Vec<f64> = p
+            .control
+            .values()
+            .iter()
+            .copied()
+            .chain(if train_rho { setup.rho.clone() } else { vec![] })
+            .collect();
         let fixed_rho = setup.rho.clone();
         let n = p.data.n();
         let seed = file.scenario.seed;
@@ -212,7 +251,8 @@ impl Study for Train {
             let lg = match s.batch_size.filter(|&b| b < n) {
                 None => loss_grad(&setup, u, rho)?,
                 Some(b) => {
-                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (evals as u64).wrapping_mul(0x9E37_79B9));
+                    let mut rng =
+                        rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (evals as u64).wrapping_mul(0x9E37_79B9));
                     let mut idx: Vec<usize> = (0..n).collect();
                     idx.shuffle(&mut rng);
                     idx.truncate(b);
@@ -241,12 +281,23 @@ impl Study for Train {
         };
         let result: Result<RunReport> = match &s.optimizer {
             OptimizerSpec::Lbfgs { memory } => {
-                let cfg = LbfgsConfig { memory: *memory, max_iters: s.max_iters, tol_grad: s.tol_grad.unwrap_or(0.0), target_loss: s.target_loss, ..LbfgsConfig::default() };
+                let cfg = LbfgsConfig {
+                    memory: *memory,
+                    max_iters: s.max_iters,
+                    tol_grad: s.tol_grad.unwrap_or(0.0),
+                    target_loss: s.target_loss,
+                    ..LbfgsConfig::default()
+                };
                 minimize_lbfgs(&mut objective, &mut theta, &cfg, &mut observer)
             }
             other => {
                 let mut opt: Box<dyn Optimizer> = match (&setup.objective.regularizer, other) {
-                    (Some(r), OptimizerSpec::Gd) if r.is_proximal() => Box::new(ProxGd { reg: r.clone(), n_controls: nu, d, h }),
+                    (Some(r), OptimizerSpec::Gd) if r.is_proximal() => Box::new(ProxGd {
+                        reg: r.clone(),
+                        n_controls: nu,
+                        d,
+                        h,
+                    }),
                     _ => other.build(theta.len()).expect("first-order method"),
                 };
                 let cfg = RunConfig {
@@ -286,7 +337,16 @@ impl Study for Train {
         out.set("final_loss", final_eval.loss);
         out.set("iterations", report.iterations);
         out.set("stop_reason", format!("{:?}", report.stop));
-        out.set("grad_norm", final_eval.controls.iter().chain(&final_eval.readout).map(|v| v * v).sum::<f64>().sqrt());
+        out.set(
+            "grad_norm",
+            final_eval
+                .controls
+                .iter()
+                .chain(&final_eval.readout)
+                .map(|v| v * v)
+                .sum::<f64>()
+                .sqrt(),
+        );
         let mut ctab = Table::new((1..=d).map(|j| format!("u{j}")));
         for row in setup.problem.control.values().chunks(d) {
             ctab.push(row.to_vec());
@@ -321,7 +381,12 @@ fn loss_figure(hist: &Table, name: &str) -> Figure {
 /// Predicted class of a readout value (classification data only).
 fn classify(obj: &Objective, z: &[f64], class_targets: &[Vec<f64>]) -> usize {
     match obj.loss {
-        Loss::CrossEntropy => z.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0),
+        Loss::CrossEntropy => z
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0),
         Loss::Logistic => usize::from(z[0] > 0.0),
         Loss::Squared => class_targets
             .iter()
@@ -358,9 +423,9 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
     let mut class_targets = Vec::new();
     if let (Some(labels), Targets::Vectors { q, data }) = (&p.data.labels, &obj.targets) {
         class_targets = vec![vec![0.0; *q]; p.data.n_classes];
-        for c in 0..p.data.n_classes {
+        for (c, t) in class_targets.iter_mut().enumerate() {
             if let Some(i) = labels.iter().position(|&l| l == c) {
-                class_targets[c] = data[i * q..(i + 1) * q].to_vec();
+                *t = data[i * q..(i + 1) * q].to_vec();
             }
         }
     }
@@ -403,24 +468,43 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
         let (x0, x1) = (lo[0] - pad[0], hi[0] + pad[0]);
         let (y0, y1) = (lo[1] - pad[1], hi[1] + pad[1]);
         let (dx, dy) = ((x1 - x0) / g as f64, (y1 - y0) / g as f64);
-        let grid: Vec<f64> =
-            (0..g * g).flat_map(|j| [x0 + (j % g) as f64 * dx + dx / 2.0, y0 + (j / g) as f64 * dy + dy / 2.0]).collect();
+        let grid: Vec<f64> = (0..g * g)
+            .flat_map(|j| [x0 + (j % g) as f64 * dx + dx / 2.0, y0 + (j / g) as f64 * dy + dy / 2.0])
+            .collect();
         let gt = simulate(p.field.as_ref(), &p.control, &p.solver, &grid, &SaveAt::Final)?;
         for j in 0..g * g {
             readout(gt.state(j, 0), &grid[2 * j..2 * j + 2], &mut z);
             let class = classify(obj, &z, &class_targets);
             let (cx, cy) = (x0 + (j % g) as f64 * dx, y0 + (j / g) as f64 * dy);
-            fig.regions.push(Region { x0: cx, x1: cx + dx, y0: cy, y1: cy + dy, class });
+            fig.regions.push(Region {
+                x0: cx,
+                x1: cx + dx,
+                y0: cy,
+                y1: cy + dy,
+                class,
+            });
         }
         let _ = labels;
     }
     let picks: Vec<usize> = (0..n.min(300)).map(|j| j * n / n.min(300)).collect();
     for &i in &picks {
         let color = p.data.labels.as_ref().map(|l| l[i]);
-        let pts: Vec<(f64, f64)> = (0..traj.times.len()).map(|s| (traj.state(i, s)[0], traj.state(i, s)[1])).collect();
+        let pts: Vec<(f64, f64)> = (0..traj.times.len())
+            .map(|s| (traj.state(i, s)[0], traj.state(i, s)[1]))
+            .collect();
         let start = pts[0];
-        fig.series.push(Series { label: None, points: pts, mark: Mark::Line, color });
-        fig.series.push(Series { label: None, points: vec![start], mark: Mark::Points, color });
+        fig.series.push(Series {
+            label: None,
+            points: pts,
+            mark: Mark::Line,
+            color,
+        });
+        fig.series.push(Series {
+            label: None,
+            points: vec![start],
+            mark: Mark::Points,
+            color,
+        });
     }
     if matches!(obj.readout, Readout::Identity) {
         if let Targets::Vectors { data, .. } = &obj.targets {
@@ -431,10 +515,16 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
                 .map(|t| (t[0], t[1]))
                 .take(50)
                 .collect();
-            fig.series.push(Series { label: Some("targets".into()), points: pts, mark: Mark::Points, color: Some(3) });
+            fig.series.push(Series {
+                label: Some("targets".into()),
+                points: pts,
+                mark: Mark::Points,
+                color: Some(3),
+            });
         }
     }
-    fig.annotations.push("regions: class of the trained flow's readout".into());
+    fig.annotations
+        .push("regions: class of the trained flow's readout".into());
     out.figures.push(("trajectories".into(), fig));
     Ok(())
 }
