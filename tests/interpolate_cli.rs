@@ -28,6 +28,21 @@ fn cuchiero_five_fields_interpolate_six_points_to_1e_6() {
     assert!(out.join("trajectories.png").exists() && out.join("history.csv").exists());
 }
 
+/// SPEC §5 item 12: frozen random features, only the controls and the readout scale λ trained (Md + 1 = 57).
+#[test]
+fn random_features_with_only_controls_and_lambda_trained_interpolate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rf");
+    let o = lieflow(
+        tmp.path(),
+        &["run", scenario("interpolate-random-features.toml").to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = json(&out.join("summary.json"));
+    assert_eq!(s["trained_parameters"], 57);
+    assert!(s["max_error"].as_f64().unwrap() <= 1e-6, "{s}");
+}
+
 #[test]
 fn reordered_targets_on_the_line_report_the_obstruction() {
     let tmp = tempfile::tempdir().unwrap();
