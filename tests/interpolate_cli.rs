@@ -35,7 +35,13 @@ fn random_features_with_only_controls_and_lambda_trained_interpolate() {
     let out = tmp.path().join("rf");
     let o = lieflow(
         tmp.path(),
-        &["run", scenario("interpolate-random-features.toml").to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
+        &[
+            "run",
+            scenario("interpolate-random-features.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let s = json(&out.join("summary.json"));

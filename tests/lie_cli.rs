@@ -31,7 +31,7 @@ fn usizes(v: &Value) -> Vec<usize> {
         .collect()
 }
 
-/// SPEC §5 item 9 and ../shared/bench/README.md ("depth 3 → full rank 12"): Cuchiero's five fields at N = 6
+/// SPEC §5 item 9 and the peer benchmark notes (bench/README.md) ("depth 3 → full rank 12"): Cuchiero's five fields at N = 6
 /// random distinct points reach full rank mN = 12 at depth 3; depth ≤ 2 spans 11 dimensions (rank 11).
 #[test]
 fn lie_cuchiero5_full_rank_12_at_depth_3() {

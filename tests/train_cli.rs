@@ -71,7 +71,7 @@ fn quickstart_trains_and_writes_its_figures() {
     assert!(relative < 1e-12, "reloaded controls give loss {} vs {last}", g["loss"]);
 }
 
-/// Acceptance: loss 5.478332832926937 and the jax_scan gradient (../shared/bench, exact gradient of the same
+/// Acceptance: loss 5.478332832926937 and the jax_scan gradient (peer benchmark, exact gradient of the same
 /// discrete problem) to ≤ 1e-10 relative in max-norm.
 #[test]
 fn grad_reproduces_the_peer_benchmark_loss_and_gradient() {

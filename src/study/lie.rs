@@ -249,7 +249,7 @@ fn spec(f: &ScenarioFile) -> Result<&LieSpec> {
         .ok_or_else(|| f.error("lie", "missing table [lie]"))
 }
 
-/// Replaces the library's placeholder file `"<lie>"` by the scenario file and maps its field names to
+/// Replaces the library's stand-in file name `"<lie>"` by the scenario file and maps its field names to
 /// `lie.*` paths.
 fn map_err(f: &ScenarioFile, points_field: &str, e: Error) -> Error {
     match e {
