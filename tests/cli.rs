@@ -214,7 +214,10 @@ fn blow_up_reports_point_and_time_with_exit_1() {
     assert!(err.contains("point 1") && err.contains("t = "), "{err}");
     // A failed simulation leaves neither the result folder nor a temporary one.
     assert!(!tmp.path().join("output/blow").exists());
-    let left: Vec<_> = std::fs::read_dir(tmp.path().join("output")).unwrap().filter_map(|e| e.ok()).collect();
+    let left: Vec<_> = std::fs::read_dir(tmp.path().join("output"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .collect();
     assert!(left.is_empty(), "{left:?}");
 }
 

@@ -95,7 +95,10 @@ fn field_methods_do_not_allocate() {
     let mlp = Mlp::new(2, vec![6, 3], Activation::Tanh);
     let (xm, um, wm) = ([0.1, -0.4], mlp.init_params(3), [0.5, 1.0]);
     let (mut gx, mut gu, mut s) = ([0.0; 2], vec![0.0; mlp.n_params()], vec![0.0; mlp.scratch_len()]);
-    assert_eq!(allocations_during(|| mlp.vjp_both(&xm, &um, &wm, &mut gx, &mut gu, &mut s)), 0);
+    assert_eq!(
+        allocations_during(|| mlp.vjp_both(&xm, &um, &wm, &mut gx, &mut gu, &mut s)),
+        0
+    );
     // The counter works: a Vec allocation is seen.
     assert!(allocations_during(|| drop(std::hint::black_box(vec![1.0f64; 8]))) > 0);
 }

@@ -338,12 +338,7 @@ impl VectorField for Mlp {
         for w in &self.widths {
             s.push_str(&format!("→{w}"));
         }
-        format!(
-            "{s}→{}, σ = {}, d = {}",
-            self.m,
-            self.act.name(),
-            self.n_params()
-        )
+        format!("{s}→{}, σ = {}, d = {}", self.m, self.act.name(), self.n_params())
     }
 }
 
@@ -392,7 +387,10 @@ mod tests {
         let f = Mlp::new(1, vec![200, 200], Activation::Relu);
         assert_eq!(f.control_dim(), 200 + 200 + 200 * 200 + 200 + 200 + 1);
         assert_eq!(f.control_dim(), 40_801);
-        assert_eq!(Mlp::new(2, vec![5, 4], Activation::Tanh).control_dim(), 5 * 3 + 4 * 6 + 2 * 5);
+        assert_eq!(
+            Mlp::new(2, vec![5, 4], Activation::Tanh).control_dim(),
+            5 * 3 + 4 * 6 + 2 * 5
+        );
         assert_eq!(Mlp::new(3, vec![], Activation::Tanh).control_dim(), 12);
         // 1→2→1 identity: A1 = (1, 2)ᵀ, c1 = (0.5, −1), A2 = (3, 4), c2 = 10 → f(x) = 3(x + 0.5) + 4(2x − 1) + 10.
         let f = Mlp::new(1, vec![2], Activation::Identity);
@@ -407,7 +405,13 @@ mod tests {
     #[test]
     fn eval_matches_reference() {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        for (m, widths) in [(1, vec![5, 4]), (2, vec![5, 4]), (3, vec![]), (2, vec![17]), (1, vec![9, 3, 11])] {
+        for (m, widths) in [
+            (1, vec![5, 4]),
+            (2, vec![5, 4]),
+            (3, vec![]),
+            (2, vec![17]),
+            (1, vec![9, 3, 11]),
+        ] {
             for act in [Activation::Tanh, Activation::Relu, Activation::Sigmoid] {
                 let f = Mlp::new(m, widths.clone(), act);
                 let (x, u) = sample(&f, &mut rng);
@@ -416,7 +420,11 @@ mod tests {
                 f.eval(&x, &u, &mut out, &mut s);
                 let (_, want) = reference(&f, &x, &u);
                 for i in 0..m {
-                    assert!((out[i] - want[i]).abs() <= 1e-12 * (1.0 + want[i].abs()), "{}", f.describe());
+                    assert!(
+                        (out[i] - want[i]).abs() <= 1e-12 * (1.0 + want[i].abs()),
+                        "{}",
+                        f.describe()
+                    );
                 }
             }
         }

@@ -75,7 +75,7 @@ fn every_optimiser_converges_on_an_ill_conditioned_quadratic() {
                 schedule: Schedule::Exponential { gamma: 0.998 },
                 ..RunConfig::new(10_000, 0.05)
             },
-            1e-6,
+            1e-9,
         ),
         (
             OptimizerSpec::Rmsprop { alpha: 0.99, eps: 1e-8 },
@@ -83,14 +83,22 @@ fn every_optimiser_converges_on_an_ill_conditioned_quadratic() {
                 schedule: Schedule::Exponential { gamma: 0.998 },
                 ..RunConfig::new(10_000, 0.01)
             },
-            1e-6,
+            1e-9,
         ),
         (OptimizerSpec::Lbfgs { memory: 5 }, RunConfig::new(200, 1.0), 1e-10),
     ];
     for (spec, mut cfg, tol) in cases {
         cfg.tol_grad = 1e-12;
         let (dist, report) = run_first_order(&spec, &cfg);
-        assert!(dist <= tol, "{}: ‖θ − θ*‖/‖θ*‖ = {dist:e} after {report:?}", spec.name());
+        assert!(
+            dist <= tol,
+            "{}: ‖θ − θ*‖/‖θ*‖ = {dist:e} after {report:?}",
+            spec.name()
+        );
+        assert_eq!(report.stop, StopReason::GradTol, "{}", spec.name());
+        if spec.is_line_search() {
+            assert!(report.iterations < 60, "{report:?}");
+        }
     }
 }
 
@@ -111,7 +119,10 @@ fn gd_attains_the_linear_rate_at_step_two_over_l_plus_gamma() {
     let mut theta = [1.0, -0.5];
     let cfg = RunConfig::new(200, 2.0 / (l + gamma));
     let report = minimize(&mut f, &mut theta, &mut Gd, &cfg, &mut no_observer()).unwrap();
-    assert_eq!((report.iterations, report.evaluations, report.stop), (200, 201, StopReason::MaxIters));
+    assert_eq!(
+        (report.iterations, report.evaluations, report.stop),
+        (200, 201, StopReason::MaxIters)
+    );
     for w in d2.windows(2) {
         let measured = w[1] / w[0];
         assert!((measured - rate).abs() <= 1e-6, "{measured} vs {rate}");
@@ -141,8 +152,10 @@ fn lbfgs_solves_rosenbrock_from_the_standard_start() {
     assert!(err < 1e-6, "{theta:?} {report:?}");
     assert_eq!(seen.len(), report.iterations + 1);
     assert!(report.iterations < 100, "{report:?}");
-    // Monotone decrease (Armijo).
-    assert!(seen.windows(2).all(|w| w[1].loss <= w[0].loss));
+    // Monotone decrease (Armijo, or approximate Wolfe within rounding).
+    assert!(seen
+        .windows(2)
+        .all(|w| w[1].loss <= w[0].loss + 1e-10 * w[0].loss.abs()));
 }
 
 #[test]
@@ -289,16 +302,10 @@ fn divergence_is_an_error_at_the_iteration_and_the_observer_kept_the_history() {
     let mut theta = vec![1.0; 3];
     let mut history = Vec::new();
     let cfg = RunConfig::new(100_000, 1e3);
-    let err = minimize(
-        &mut |t, g| Ok(q.eval(t, g)),
-        &mut theta,
-        &mut Gd,
-        &cfg,
-        &mut |i| {
-            history.push(*i);
-            true
-        },
-    )
+    let err = minimize(&mut |t, g| Ok(q.eval(t, g)), &mut theta, &mut Gd, &cfg, &mut |i| {
+        history.push(*i);
+        true
+    })
     .unwrap_err();
     let Error::Numerical { what, step, t, .. } = &err else {
         panic!("{err}")
@@ -400,7 +407,10 @@ fn specs_parse_with_defaults_and_reject_unknown_fields() {
     assert!(parse("method = \"adam\"\nbeta3 = 0.5").is_err());
     assert!(parse(r#"method = "newton""#).is_err());
     assert!(OptimizerSpec::Lbfgs { memory: 3 }.build(4).is_none());
-    for spec in [parse(r#"method = "gd""#).unwrap(), OptimizerSpec::Momentum { beta: 0.9 }] {
+    for spec in [
+        parse(r#"method = "gd""#).unwrap(),
+        OptimizerSpec::Momentum { beta: 0.9 },
+    ] {
         assert_eq!(spec.build(4).unwrap().name(), spec.name());
     }
     let cfg: RunConfig = toml::from_str(
