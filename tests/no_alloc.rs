@@ -106,7 +106,7 @@ fn field_methods_do_not_allocate() {
 /// The optimiser executors allocate their buffers once: a longer run makes no more allocations than a short one.
 #[test]
 fn optimiser_loops_allocate_only_at_setup() {
-    use lieflow::optim::{minimize, minimize_lbfgs, Adam, LbfgsConfig, RunConfig};
+    use lieflow::optim::{minimize, minimize_lbfgs, Adam, LbfgsConfig, Objective, RunConfig};
     // ½ Σ λ_i θ_i² − Σ θ_i with λ_i = 1 … 100 (no allocation inside f).
     let mut f = |t: &[f64], g: &mut [f64]| {
         let mut j = 0.0;
@@ -117,7 +117,7 @@ fn optimiser_loops_allocate_only_at_setup() {
         }
         Ok(j)
     };
-    let lbfgs = |f: &mut dyn FnMut(&[f64], &mut [f64]) -> lieflow::Result<f64>, iters: usize| {
+    let lbfgs = |f: &mut Objective<'_>, iters: usize| {
         let mut theta = vec![0.3; 8];
         let cfg = LbfgsConfig {
             max_iters: iters,
@@ -129,7 +129,7 @@ fn optimiser_loops_allocate_only_at_setup() {
         })
     };
     assert_eq!(lbfgs(&mut f, 3), lbfgs(&mut f, 15));
-    let adam = |f: &mut dyn FnMut(&[f64], &mut [f64]) -> lieflow::Result<f64>, iters: usize| {
+    let adam = |f: &mut Objective<'_>, iters: usize| {
         let mut theta = vec![0.3; 8];
         let mut opt = Adam::new(8, 0.9, 0.999, 1e-8);
         let cfg = RunConfig::new(iters, 0.01);
