@@ -102,3 +102,40 @@ fn field_methods_do_not_allocate() {
     // The counter works: a Vec allocation is seen.
     assert!(allocations_during(|| drop(std::hint::black_box(vec![1.0f64; 8]))) > 0);
 }
+
+/// The optimiser executors allocate their buffers once: a longer run makes no more allocations than a short one.
+#[test]
+fn optimiser_loops_allocate_only_at_setup() {
+    use lieflow::optim::{minimize, minimize_lbfgs, Adam, LbfgsConfig, Objective, RunConfig};
+    // ½ Σ λ_i θ_i² − Σ θ_i with λ_i = 1 … 100 (no allocation inside f).
+    let mut f = |t: &[f64], g: &mut [f64]| {
+        let mut j = 0.0;
+        for (i, (ti, gi)) in t.iter().zip(g.iter_mut()).enumerate() {
+            let l = 1.0 + 99.0 * i as f64 / 7.0;
+            *gi = l * ti - 1.0;
+            j += 0.5 * l * ti * ti - ti;
+        }
+        Ok(j)
+    };
+    let lbfgs = |f: &mut Objective<'_>, iters: usize| {
+        let mut theta = vec![0.3; 8];
+        let cfg = LbfgsConfig {
+            max_iters: iters,
+            tol_grad: 0.0,
+            ..LbfgsConfig::default()
+        };
+        allocations_during(|| {
+            minimize_lbfgs(f, &mut theta, &cfg, &mut |_| true).unwrap();
+        })
+    };
+    assert_eq!(lbfgs(&mut f, 3), lbfgs(&mut f, 15));
+    let adam = |f: &mut Objective<'_>, iters: usize| {
+        let mut theta = vec![0.3; 8];
+        let mut opt = Adam::new(8, 0.9, 0.999, 1e-8);
+        let cfg = RunConfig::new(iters, 0.01);
+        allocations_during(|| {
+            minimize(f, &mut theta, &mut opt, &cfg, &mut |_| true).unwrap();
+        })
+    };
+    assert_eq!(adam(&mut f, 3), adam(&mut f, 300));
+}

@@ -4,6 +4,8 @@
 //! ```text
 //! d_k = −H_k g_k        two-loop recursion over the last `memory` pairs (s_i, y_i), H⁰ = γ_k I, γ_k = sᵀy / yᵀy
 //! θ_{k+1} = θ_k + α d_k  α: largest trial with J(θ_k + α d) ≤ J(θ_k) + c₁ α g_kᵀd  (α₀ = 1; first step 1/‖g‖₂ ∧ 1)
+//!                        or, once J's changes drown in rounding, the approximate Wolfe test of Hager & Zhang (2005):
+//!                        J(θ_k + αd) ≤ J(θ_k) + ε|J(θ_k)| and (2c₁ − 1) g_kᵀd ≥ ∇J(θ_k + αd)ᵀd ≥ c₂ g_kᵀd
 //! s = θ_{k+1} − θ_k, y = g_{k+1} − g_k   stored only if sᵀy > ε_curv · yᵀy (curvature check; else skipped)
 //! ```
 //! Safeguards: if d is not a descent direction the memory is cleared and d = −g; if the line search fails with a
@@ -14,7 +16,7 @@
 //! Memory: the 2·memory·P pair buffers and five P-vectors are allocated once; no allocation per iteration.
 //! Iteration counting and the observer protocol match [`super::runner::minimize`].
 
-use super::runner::{check_stop, diverged, inf_norm, IterInfo, RunReport, StopReason};
+use super::runner::{check_stop, diverged, inf_norm, IterInfo, Objective, Observer, RunReport, StopReason};
 use crate::Result;
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +38,10 @@ pub struct LbfgsConfig {
     pub c1: f64,
     /// Trials per line search before it fails.
     pub max_line_search: usize,
+    /// Curvature constant c₂ ∈ (c₁, 1) of the approximate Wolfe test.
+    pub c2: f64,
+    /// Relative increase of J tolerated by the approximate Wolfe test (rounding allowance).
+    pub approx_wolfe_eps: f64,
     /// Curvature threshold ε_curv: a pair is stored only if sᵀy > ε_curv · yᵀy.
     pub curvature_eps: f64,
 }
@@ -49,6 +55,8 @@ impl Default for LbfgsConfig {
             target_loss: None,
             tol_rel_loss: None,
             c1: 1e-4,
+            c2: 0.9,
+            approx_wolfe_eps: 1e-10,
             max_line_search: 50,
             curvature_eps: 1e-12,
         }
@@ -158,10 +166,10 @@ impl Memory {
 /// Minimises J by L-BFGS. `f(θ, g)` writes ∇J(θ) into g and returns J(θ); `observer` sees every iteration and
 /// returns false to stop. On return `theta` holds the last accepted iterate.
 pub fn minimize_lbfgs(
-    f: &mut dyn FnMut(&[f64], &mut [f64]) -> Result<f64>,
+    f: &mut Objective<'_>,
     theta: &mut [f64],
     cfg: &LbfgsConfig,
-    observer: &mut dyn FnMut(&IterInfo) -> bool,
+    observer: &mut Observer<'_>,
 ) -> Result<RunReport> {
     let p = theta.len();
     let mut mem = Memory::new(p, cfg.memory.max(1));
@@ -226,12 +234,23 @@ pub fn minimize_lbfgs(
                 for ((xn, &x), &dv) in x_new.iter_mut().zip(theta.iter()).zip(&d) {
                     *xn = x + alpha * dv;
                 }
+                if x_new.iter().zip(theta.iter()).all(|(a, b)| a == b) {
+                    break; // the step no longer moves θ
+                }
                 let ft = f(&x_new, &mut g_new)?;
                 evals += 1;
-                let ok_grad = !inf_norm(&g_new).is_nan();
-                if ft.is_finite() && ok_grad && ft <= loss + cfg.c1 * alpha * slope {
-                    found = Some((alpha, ft));
-                    break;
+                if ft.is_finite() && !inf_norm(&g_new).is_nan() {
+                    let armijo = ft <= loss + cfg.c1 * alpha * slope;
+                    // Approximate Wolfe (Hager & Zhang 2005): near a minimiser J changes by less than its rounding
+                    // error, so decide with the directional derivative φ'(α) = ∇J(θ + αd)ᵀd instead.
+                    let approx_wolfe = ft <= loss + cfg.approx_wolfe_eps * loss.abs() && {
+                        let dphi = dot(&g_new, &d);
+                        (2.0 * cfg.c1 - 1.0) * slope >= dphi && dphi >= cfg.c2 * slope
+                    };
+                    if armijo || approx_wolfe {
+                        found = Some((alpha, ft));
+                        break;
+                    }
                 }
                 // Minimiser of the quadratic through φ(0), φ'(0), φ(α), kept in [0.1α, 0.5α].
                 let next = if ft.is_finite() {

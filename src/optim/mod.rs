@@ -24,7 +24,7 @@ pub mod schedule;
 pub use adam::{Adam, Rmsprop};
 pub use gd::{Gd, Momentum};
 pub use lbfgs::{minimize_lbfgs, LbfgsConfig};
-pub use runner::{minimize, IterInfo, RunConfig, RunReport, StopReason};
+pub use runner::{minimize, IterInfo, Objective, Observer, RunConfig, RunReport, StopReason};
 pub use schedule::Schedule;
 
 use serde::{Deserialize, Serialize};
@@ -164,10 +164,10 @@ impl OptimizerSpec {
     /// `cfg.schedule` unused: the line search picks the step).
     pub fn minimize(
         &self,
-        f: &mut dyn FnMut(&[f64], &mut [f64]) -> crate::Result<f64>,
+        f: &mut Objective<'_>,
         theta: &mut [f64],
         cfg: &RunConfig,
-        observer: &mut dyn FnMut(&IterInfo) -> bool,
+        observer: &mut Observer<'_>,
     ) -> crate::Result<RunReport> {
         match *self {
             OptimizerSpec::Lbfgs { memory } => {

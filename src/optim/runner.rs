@@ -13,6 +13,12 @@ use super::Optimizer;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// The objective: `f(θ, g)` writes ∇J(θ) into g and returns J(θ) (it may draw a new minibatch per call).
+pub type Objective<'a> = dyn FnMut(&[f64], &mut [f64]) -> Result<f64> + 'a;
+
+/// The observer: sees every iteration's [`IterInfo`]; returning false stops the run.
+pub type Observer<'a> = dyn FnMut(&IterInfo) -> bool + 'a;
+
 /// Loop budget, learning rate and stopping rules.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,11 +162,11 @@ pub(crate) fn check_stop(
 /// Minimises J with a first-order optimiser. `f(θ, g)` writes ∇J(θ) into g and returns J(θ); `observer` sees
 /// every iteration and returns false to stop. Allocates one gradient buffer of θ.len() for the whole run.
 pub fn minimize(
-    f: &mut dyn FnMut(&[f64], &mut [f64]) -> Result<f64>,
+    f: &mut Objective<'_>,
     theta: &mut [f64],
     opt: &mut dyn Optimizer,
     cfg: &RunConfig,
-    observer: &mut dyn FnMut(&IterInfo) -> bool,
+    observer: &mut Observer<'_>,
 ) -> Result<RunReport> {
     let mut grad = vec![0.0; theta.len()];
     let mut evals = 0;

@@ -75,7 +75,7 @@ fn every_optimiser_converges_on_an_ill_conditioned_quadratic() {
                 schedule: Schedule::Exponential { gamma: 0.998 },
                 ..RunConfig::new(10_000, 0.05)
             },
-            1e-6,
+            1e-9,
         ),
         (
             OptimizerSpec::Rmsprop { alpha: 0.99, eps: 1e-8 },
@@ -83,7 +83,7 @@ fn every_optimiser_converges_on_an_ill_conditioned_quadratic() {
                 schedule: Schedule::Exponential { gamma: 0.998 },
                 ..RunConfig::new(10_000, 0.01)
             },
-            1e-6,
+            1e-9,
         ),
         (OptimizerSpec::Lbfgs { memory: 5 }, RunConfig::new(200, 1.0), 1e-10),
     ];
@@ -95,6 +95,10 @@ fn every_optimiser_converges_on_an_ill_conditioned_quadratic() {
             "{}: ‖θ − θ*‖/‖θ*‖ = {dist:e} after {report:?}",
             spec.name()
         );
+        assert_eq!(report.stop, StopReason::GradTol, "{}", spec.name());
+        if spec.is_line_search() {
+            assert!(report.iterations < 60, "{report:?}");
+        }
     }
 }
 
@@ -148,8 +152,10 @@ fn lbfgs_solves_rosenbrock_from_the_standard_start() {
     assert!(err < 1e-6, "{theta:?} {report:?}");
     assert_eq!(seen.len(), report.iterations + 1);
     assert!(report.iterations < 100, "{report:?}");
-    // Monotone decrease (Armijo).
-    assert!(seen.windows(2).all(|w| w[1].loss <= w[0].loss));
+    // Monotone decrease (Armijo, or approximate Wolfe within rounding).
+    assert!(seen
+        .windows(2)
+        .all(|w| w[1].loss <= w[0].loss + 1e-10 * w[0].loss.abs()));
 }
 
 #[test]
