@@ -76,6 +76,29 @@ pub struct LossGrad {
     pub readout: Vec<f64>,
 }
 
+impl LossGrad {
+    /// Zero loss and gradients for `nu` controls and `nr` readout parameters.
+    pub fn zeros(nu: usize, nr: usize) -> Self {
+        Self {
+            loss: 0.0,
+            controls: vec![0.0; nu],
+            readout: vec![0.0; nr],
+        }
+    }
+
+    /// Sum per-block partial results in block order (fixed summation order: thread-count independent).
+    pub fn sum_blocks(parts: Vec<Result<LossGrad>>, nu: usize, nr: usize) -> Result<LossGrad> {
+        let mut total = Self::zeros(nu, nr);
+        for p in parts {
+            let p = p?;
+            total.loss += p.loss;
+            total.controls.iter_mut().zip(&p.controls).for_each(|(a, b)| *a += b);
+            total.readout.iter_mut().zip(&p.readout).for_each(|(a, b)| *a += b);
+        }
+        Ok(total)
+    }
+}
+
 impl GradProblem<'_> {
     /// Total integrator steps S = K·s.
     pub fn steps(&self) -> usize {
@@ -106,19 +129,8 @@ impl GradProblem<'_> {
             .enumerate()
             .map(|(b, xs)| self.block(b * BLOCK, xs, u, rho, grad))
             .collect();
-        let mut total = LossGrad {
-            loss: 0.0,
-            controls: vec![0.0; u.len()],
-            readout: vec![0.0; rho.len()],
-        };
-        for p in parts {
-            let p = p?;
-            total.loss += p.loss;
-            if grad {
-                total.controls.iter_mut().zip(&p.controls).for_each(|(a, b)| *a += b);
-                total.readout.iter_mut().zip(&p.readout).for_each(|(a, b)| *a += b);
-            }
-        }
+        // Non-gradient runs carry empty partial gradients, which add nothing.
+        let mut total = LossGrad::sum_blocks(parts, u.len(), rho.len())?;
         let mut scratch_g = vec![0.0; u.len()];
         total.loss += self
             .objective

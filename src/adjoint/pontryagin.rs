@@ -32,17 +32,7 @@ pub fn gradient(prob: &GradProblem, u: &[f64], rho: &[f64]) -> Result<LossGrad> 
         .enumerate()
         .map(|(b, xs)| block(prob, b * BLOCK, xs, u, rho))
         .collect();
-    let mut total = LossGrad {
-        loss: 0.0,
-        controls: vec![0.0; u.len()],
-        readout: vec![0.0; rho.len()],
-    };
-    for p in parts {
-        let p = p?;
-        total.loss += p.loss;
-        total.controls.iter_mut().zip(&p.controls).for_each(|(a, b)| *a += b);
-        total.readout.iter_mut().zip(&p.readout).for_each(|(a, b)| *a += b);
-    }
+    let mut total = LossGrad::sum_blocks(parts, u.len(), rho.len())?;
     let d = prob.field.control_dim();
     total.loss += obj.regularizer_value_grad(u, d, prob.grid.h(), &mut total.controls);
     Ok(total)

@@ -155,6 +155,19 @@ pub fn simulate(
     x0: &[f64],
     save: &SaveAt,
 ) -> Result<Trajectory> {
+    simulate_observed(field, control, solver, x0, save, &|_| ())
+}
+
+/// [`simulate`], calling `done(points)` as each block of points finishes (progress reporting; the call order
+/// depends on scheduling, the results do not).
+pub fn simulate_observed(
+    field: &dyn VectorField,
+    control: &dyn Control,
+    solver: &Solver,
+    x0: &[f64],
+    save: &SaveAt,
+    done: &(dyn Fn(u64) + Sync),
+) -> Result<Trajectory> {
     let m = field.state_dim();
     let n = x0.len() / m;
     let grid = control.grid();
@@ -166,9 +179,13 @@ pub fn simulate(
         .par_chunks_mut(BLOCK * ns * m)
         .zip(x0.par_chunks(BLOCK * m))
         .enumerate()
-        .map(|(b, (out, xs))| match solver.scheme.fixed() {
-            Some(scheme) => fixed_block(field, control, scheme, substeps, &times, xs, out, b * BLOCK),
-            None => reference::block(field, control, solver, &times, xs, out, b * BLOCK),
+        .map(|(b, (out, xs))| {
+            let r = match solver.scheme.fixed() {
+                Some(scheme) => fixed_block(field, control, scheme, substeps, &times, xs, out, b * BLOCK),
+                None => reference::block(field, control, solver, &times, xs, out, b * BLOCK),
+            };
+            done((xs.len() / m) as u64);
+            r
         })
         .collect();
     let mut f_evals = 0;

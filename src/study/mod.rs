@@ -71,5 +71,24 @@ pub trait Study: Sync {
     }
 }
 
+/// Draw a trajectory as a thin line with a dot at its end (`dot_at_end`) or at its start.
+pub(crate) fn push_trajectory(fig: &mut Figure, points: Vec<(f64, f64)>, color: Option<usize>, dot_at_end: bool) {
+    use crate::output::plot::{Mark, Series};
+    let dot = if dot_at_end { points.last() } else { points.first() };
+    let dot = vec![*dot.expect("a trajectory has at least one state")];
+    fig.series.push(Series {
+        label: None,
+        points,
+        mark: Mark::Line,
+        color,
+    });
+    fig.series.push(Series {
+        label: None,
+        points: dot,
+        mark: Mark::Points,
+        color,
+    });
+}
+
 /// A prepared computation for `lieflow bench`.
 pub type BenchKernel<'a> = Box<dyn FnMut() -> Result<Value> + 'a>;

@@ -2,10 +2,11 @@
 //! Writes `trajectories.csv` (point, label, t, x_1..x_m), `final.csv` (X(T)), `controls.csv`, and for m = 2 a
 //! phase-plane figure (m = 1: x against t).
 
-use super::{BenchKernel, Context, Study, StudyOutput};
+use super::{push_trajectory, BenchKernel, Context, Study, StudyOutput};
 use crate::control::Control;
-use crate::integrate::{simulate, SaveAt};
-use crate::output::plot::{Figure, Mark, Series};
+use crate::integrate::{simulate, simulate_observed, SaveAt};
+use crate::output::plot::Figure;
+use crate::output::progress::Progress;
 use crate::output::table::Table;
 use crate::Result;
 use std::time::Instant;
@@ -36,7 +37,11 @@ impl Study for Simulate {
         let (m, n) = (p.data.m, p.data.n());
         out.solver = serde_json::to_value(p.solver).expect("solver settings serialise");
         let t0 = Instant::now();
-        let traj = simulate(p.field.as_ref(), &p.control, &p.solver, &p.data.x, &p.save)?;
+        let progress = Progress::new(n as u64, "simulating", ctx.quiet);
+        let traj = simulate_observed(p.field.as_ref(), &p.control, &p.solver, &p.data.x, &p.save, &|k| {
+            progress.inc(k)
+        })?;
+        progress.finish();
         out.timings.insert("simulate".into(), t0.elapsed().as_secs_f64());
 
         let label = |i: usize| p.data.labels.as_ref().map(|l| l[i] as f64).unwrap_or(f64::NAN);
@@ -119,7 +124,7 @@ impl Study for Simulate {
                     })
                     .collect();
                 let color = p.data.labels.as_ref().map(|l| l[i]);
-                out_series(&mut fig, pts, color);
+                push_trajectory(&mut fig, pts, color, true);
             }
             fig.annotations.push(format!(
                 "{n} points, T = {}, K = {}",
@@ -130,20 +135,4 @@ impl Study for Simulate {
         }
         Ok(())
     }
-}
-
-fn out_series(fig: &mut Figure, pts: Vec<(f64, f64)>, color: Option<usize>) {
-    let end = *pts.last().expect("at least one saved time");
-    fig.series.push(Series {
-        label: None,
-        points: pts,
-        mark: Mark::Line,
-        color,
-    });
-    fig.series.push(Series {
-        label: None,
-        points: vec![end],
-        mark: Mark::Points,
-        color,
-    });
 }

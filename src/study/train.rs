@@ -5,7 +5,7 @@
 //! loss against iteration (log scale), trajectories in the phase plane and decision regions (2-D classification).
 //! A diverging run stops with exit code 1 and keeps the history written so far.
 
-use super::{BenchKernel, Context, Study, StudyOutput};
+use super::{push_trajectory, BenchKernel, Context, Study, StudyOutput};
 use crate::adjoint::node_fast::{try_loss_grad, NodeTanh};
 use crate::adjoint::{GradProblem, LossGrad};
 use crate::control::Control;
@@ -138,7 +138,6 @@ pub fn loss_grad(setup: &Setup, u: &[f64], rho: &[f64]) -> Result<LossGrad> {
 
 /// Objective restricted to the points `idx` (minibatch).
 fn subset(setup: &Setup, idx: &[usize]) -> (Vec<f64>, Objective) {
-    let m = setup.problem.data.m;
     let x0: Vec<f64> = idx
         .iter()
         .flat_map(|&i| setup.problem.data.point(i).iter().copied())
@@ -155,7 +154,6 @@ fn subset(setup: &Setup, idx: &[usize]) -> (Vec<f64>, Objective) {
         },
         Targets::Classes(c) => Targets::Classes(idx.iter().map(|&i| c[i]).collect()),
     };
-    let _ = m;
     (x0, obj)
 }
 
@@ -455,7 +453,7 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
         ..Figure::default()
     };
     // Decision regions in input space: classify the trained flow of a grid of initial points.
-    if let Some(labels) = &p.data.labels {
+    if p.data.labels.is_some() {
         let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
         for i in 0..n {
             for c in 0..2 {
@@ -484,7 +482,6 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
                 class,
             });
         }
-        let _ = labels;
     }
     let picks: Vec<usize> = (0..n.min(300)).map(|j| j * n / n.min(300)).collect();
     for &i in &picks {
@@ -492,19 +489,7 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
         let pts: Vec<(f64, f64)> = (0..traj.times.len())
             .map(|s| (traj.state(i, s)[0], traj.state(i, s)[1]))
             .collect();
-        let start = pts[0];
-        fig.series.push(Series {
-            label: None,
-            points: pts,
-            mark: Mark::Line,
-            color,
-        });
-        fig.series.push(Series {
-            label: None,
-            points: vec![start],
-            mark: Mark::Points,
-            color,
-        });
+        push_trajectory(&mut fig, pts, color, false);
     }
     if matches!(obj.readout, Readout::Identity) {
         if let Targets::Vectors { data, .. } = &obj.targets {
@@ -527,9 +512,4 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
         .push("regions: class of the trained flow's readout".into());
     out.figures.push(("trajectories".into(), fig));
     Ok(())
-}
-
-/// Whether an error from training is a divergence (numerical) rather than bad input.
-pub fn is_divergence(e: &Error) -> bool {
-    matches!(e, Error::Numerical { .. })
 }
