@@ -16,7 +16,7 @@ pub enum Activation {
     },
     Abs,
     Sigmoid,
-    /// Σ_k coeffs[k] z^k.
+    /// Σ_k `coeffs[k]` z^k.
     Polynomial {
         coeffs: Vec<f64>,
     },

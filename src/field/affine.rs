@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-/// One monomial term coef · Π_i x_i^{exponents[i]} in output component `component`.
+/// One monomial term coef · Π_i x_i^`exponents[i]` in output component `component`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Monomial {
     /// Output component c < m the term contributes to.

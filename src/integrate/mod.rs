@@ -2,7 +2,7 @@
 //!
 //! Fixed-step schemes implement [`Scheme`]: one step of one point with the control frozen, plus the step's exact
 //! reverse (vector–Jacobian) product, so the discrete adjoint is generic over schemes (ARCHITECTURE habit 3) and a
-//! new scheme is one file plus one line in [`SchemeKind`]. The adaptive reference solver ([`reference`]) wraps
+//! new scheme is one file plus one line in [`SchemeKind`]. The adaptive reference solver ([`mod@reference`]) wraps
 //! `ode_solvers::Dopri5`, restarted at every control switch. [`simulate`] drives any of them over a whole ensemble,
 //! in fixed-size blocks of points run in parallel with rayon, so results are bit-identical for any thread count.
 

@@ -18,7 +18,7 @@ pub enum Schedule {
     /// η_k = η₀.
     #[default]
     Constant,
-    /// values[i] on [boundaries[i−1], boundaries[i]); boundaries strictly increasing, values.len() =
+    /// `values[i]` on `[boundaries[i−1], boundaries[i])`; boundaries strictly increasing, values.len() =
     /// boundaries.len() + 1.
     Piecewise { boundaries: Vec<usize>, values: Vec<f64> },
     /// η₀ γ^k, 0 < γ ≤ 1.

@@ -1,5 +1,5 @@
 //! The scenario file format (TOML), parsed with serde. Every table rejects unknown keys. See `scenarios/*.toml`
-//! for commented examples. Raw values here; [`super::validate`] checks them and [`super::build`] turns them into a
+//! for commented examples. Raw values here; the `ScenarioFile` methods in [`super::build`] check them and turn them into a
 //! [`crate::problem::Problem`].
 
 use crate::field::Activation;
