@@ -92,6 +92,12 @@ fn spec(file: &ScenarioFile) -> Result<&TrainSpec> {
     if s.batch_size == Some(0) {
         return Err(file.error("train.batch_size", "expected an integer ≥ 1"));
     }
+    if s.batch_size.is_some() && matches!(s.optimizer, OptimizerSpec::Lbfgs { .. }) {
+        return Err(file.error(
+            "train.batch_size",
+            "L-BFGS needs full-batch gradients (its line search compares losses); drop batch_size or use adam/gd",
+        ));
+    }
     s.optimizer.validate().map_err(|e| file.error("train.optimizer", e))?;
     Ok(s)
 }
