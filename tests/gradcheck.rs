@@ -322,7 +322,10 @@ fn continuous_adjoint_with_running_cost_converges_at_first_order() {
     let mut gaps = Vec::new();
     let mut hs = Vec::new();
     for k in [8usize, 16, 32, 64] {
-        let grid = TimeGrid { horizon: 1.0, intervals: k };
+        let grid = TimeGrid {
+            horizon: 1.0,
+            intervals: k,
+        };
         let base = [0.4, -0.3, 0.2, 0.5, 0.1, -0.2];
         let u: Vec<f64> = (0..k).flat_map(|_| base).collect();
         let p = GradProblem {
@@ -336,12 +339,29 @@ fn continuous_adjoint_with_running_cost_converges_at_first_order() {
         };
         let disc = p.loss_grad(&u, &rho).unwrap();
         let cont = pontryagin::gradient(&p, &u, &rho).unwrap();
-        let sum = |g: &[f64]| (0..6).map(|j| g.iter().skip(j).step_by(6).sum::<f64>()).collect::<Vec<_>>();
-        let gu = sum(&disc.controls).iter().zip(&sum(&cont.controls)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        let gr = disc.readout.iter().zip(&cont.readout).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let sum = |g: &[f64]| {
+            (0..6)
+                .map(|j| g.iter().skip(j).step_by(6).sum::<f64>())
+                .collect::<Vec<_>>()
+        };
+        let gu = sum(&disc.controls)
+            .iter()
+            .zip(&sum(&cont.controls))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        let gr = disc
+            .readout
+            .iter()
+            .zip(&cont.readout)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
         gaps.push(gu.max(gr));
         hs.push(1.0 / k as f64);
     }
     let fit = lieflow::analysis::fit::order(&hs, &gaps).unwrap();
-    assert!((fit.slope - 1.0).abs() <= 0.15, "gap order {:.3}, gaps {gaps:?}", fit.slope);
+    assert!(
+        (fit.slope - 1.0).abs() <= 0.15,
+        "gap order {:.3}, gaps {gaps:?}",
+        fit.slope
+    );
 }

@@ -155,20 +155,6 @@ impl Mlp {
         2 * self.widths.iter().sum::<usize>()
     }
 
-    /// Fused reverse products at one point: out_x = (∂f/∂x)ᵀ w (overwritten) and out_u_acc += (∂f/∂θ)ᵀ w
-    /// (accumulated), from one forward recomputation and one backward sweep.
-    pub fn vjp_both(
-        &self,
-        x: &[f64],
-        u: &[f64],
-        w: &[f64],
-        out_x: &mut [f64],
-        out_u_acc: &mut [f64],
-        scratch: &mut [f64],
-    ) {
-        self.backward(x, u, w, Some(out_x), Some(out_u_acc), scratch)
-    }
-
     fn backward(
         &self,
         x: &[f64],
@@ -332,6 +318,10 @@ impl VectorField for Mlp {
     }
     fn vjp_u_acc(&self, x: &[f64], u: &[f64], w: &[f64], out: &mut [f64], scratch: &mut [f64]) {
         self.backward(x, u, w, None, Some(out), scratch)
+    }
+    /// One forward recomputation and one backward sweep for both products.
+    fn vjp_both(&self, x: &[f64], u: &[f64], w: &[f64], out_x: &mut [f64], out_u_acc: &mut [f64], scratch: &mut [f64]) {
+        self.backward(x, u, w, Some(out_x), Some(out_u_acc), scratch)
     }
     fn describe(&self) -> String {
         let mut s = format!("MLP {}", self.m);

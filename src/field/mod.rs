@@ -38,6 +38,13 @@ pub trait VectorField: Send + Sync {
     fn vjp_x(&self, x: &[f64], u: &[f64], w: &[f64], out: &mut [f64], scratch: &mut [f64]);
     /// out += (∂f/∂u)(x, u)ᵀ · w (accumulates, so per-point contributions add up in place).
     fn vjp_u_acc(&self, x: &[f64], u: &[f64], w: &[f64], out: &mut [f64], scratch: &mut [f64]);
+    /// Both reverse products at one point: out_x = (∂f/∂x)ᵀ w and out_u += (∂f/∂u)ᵀ w. Families whose two
+    /// products share work (the MLP's forward recomputation) override this fused version; the result must be
+    /// bit-identical to calling [`VectorField::vjp_x`] and [`VectorField::vjp_u_acc`].
+    fn vjp_both(&self, x: &[f64], u: &[f64], w: &[f64], out_x: &mut [f64], out_u_acc: &mut [f64], scratch: &mut [f64]) {
+        self.vjp_x(x, u, w, out_x, scratch);
+        self.vjp_u_acc(x, u, w, out_u_acc, scratch);
+    }
     /// Short human-readable description (for manifests and `lieflow list`).
     fn describe(&self) -> String;
 }

@@ -42,8 +42,7 @@ impl Scheme for Euler {
         for (wi, li) in w.iter_mut().zip(lam.iter()) {
             *wi = h * li;
         }
-        f.vjp_x(x, u, w, jt, &mut ws.field);
-        f.vjp_u_acc(x, u, w, gu, &mut ws.field);
+        f.vjp_both(x, u, w, jt, gu, &mut ws.field);
         for (li, ji) in lam.iter_mut().zip(jt.iter()) {
             *li += ji;
         }

@@ -72,29 +72,25 @@ impl Scheme for Rk4 {
         for i in 0..m {
             kbar[i] = h / 6.0 * lam[i];
         }
-        f.vjp_x(y4, u, kbar, ybar, s);
-        f.vjp_u_acc(y4, u, kbar, gu, s);
+        f.vjp_both(y4, u, kbar, ybar, gu, s);
         // Stage 3: y4 = x + h k3.
         for i in 0..m {
             acc[i] += ybar[i];
             kbar[i] = h / 3.0 * lam[i] + h * ybar[i];
         }
-        f.vjp_x(y3, u, kbar, ybar, s);
-        f.vjp_u_acc(y3, u, kbar, gu, s);
+        f.vjp_both(y3, u, kbar, ybar, gu, s);
         // Stage 2: y3 = x + h/2 k2.
         for i in 0..m {
             acc[i] += ybar[i];
             kbar[i] = h / 3.0 * lam[i] + 0.5 * h * ybar[i];
         }
-        f.vjp_x(y2, u, kbar, ybar, s);
-        f.vjp_u_acc(y2, u, kbar, gu, s);
+        f.vjp_both(y2, u, kbar, ybar, gu, s);
         // Stage 1: y2 = x + h/2 k1.
         for i in 0..m {
             acc[i] += ybar[i];
             kbar[i] = h / 6.0 * lam[i] + 0.5 * h * ybar[i];
         }
-        f.vjp_x(x, u, kbar, ybar, s);
-        f.vjp_u_acc(x, u, kbar, gu, s);
+        f.vjp_both(x, u, kbar, ybar, gu, s);
         for i in 0..m {
             lam[i] = acc[i] + ybar[i];
         }
