@@ -12,7 +12,12 @@
 //!   nODE₂ Wσ(x)+b, depth-limit ResNet σ(Wx); activations tanh, ReLU, leaky ReLU, |·|, sigmoid, polynomial.
 //! - controls ([`control`]): piecewise constant on K intervals; the trait exposes increments for rough paths.
 //! - integrators ([`integrate`]): Euler, RK4 (control frozen per interval), adaptive Dopri5 reference.
-//! - studies ([`study`]): `simulate`, `convergence`.
+//! - objectives ([`objective`]) and gradients ([`adjoint`]): exact discrete adjoint with √S checkpointing,
+//!   Pontryagin adjoint, finite-difference checks, and a vectorised kernel for the tanh nODE.
+//! - optimisers ([`optim`]): GD, momentum, RMSprop, Adam, L-BFGS; schedules and stopping rules.
+//! - Lie brackets ([`lie`]): exact polynomial fields, Hall basis, jets, graded spans, N-point rank.
+//! - studies ([`study`], one registry line each): `simulate`, `convergence`, `train`, `interpolate`, `lie`,
+//!   `genericity`.
 //!
 //! Numerics never do I/O; studies return data; [`output`] writes it.
 
