@@ -241,8 +241,52 @@ fn equalize(x: &mut (f64, f64), y: &mut (f64, f64), w: f64, h: f64) {
     }
 }
 
-fn log_tick(v: &f64) -> String {
+/// Tick label on a log axis: every tick when the axis spans less than a decade, otherwise only the 1-2-5
+/// mantissas (plotters puts a tick at every integer mantissa, whose labels collide near the decade's end).
+fn log_tick(v: f64, span_decades: f64) -> String {
+    if span_decades >= 1.0 && v > 0.0 {
+        let mantissa = v / 10f64.powf(v.log10().floor());
+        if ![1.0, 2.0, 5.0].iter().any(|k| (mantissa - k).abs() < 1e-6 * k) {
+            return String::new();
+        }
+    }
     format!("{v:.0e}")
+}
+
+/// The right-hand corner (upper or lower) with fewer data points under it: the legend covers less data there
+/// (the annotations box sits upper left).
+fn legend_corner(fig: &Figure, prep: &Prepared) -> SeriesLabelPosition {
+    let norm = |v: f64, (lo, hi): (f64, f64), log: bool| {
+        if log {
+            (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
+        } else {
+            (v - lo) / (hi - lo)
+        }
+    };
+    let (mut upper, mut lower) = (0usize, 0usize);
+    for seg in prep.segments.iter().flatten().flatten() {
+        let (u, w) = (norm(seg.0, prep.x, fig.log_x), norm(seg.1, prep.y, fig.log_y));
+        if u > 0.55 {
+            if w > 0.6 {
+                upper += 1;
+            } else if w < 0.4 {
+                lower += 1;
+            }
+        }
+    }
+    if lower < upper {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
+    }
+}
+
+fn decades(r: &std::ops::Range<f64>) -> f64 {
+    if r.start > 0.0 && r.end > 0.0 {
+        (r.end / r.start).log10().abs()
+    } else {
+        0.0
+    }
 }
 
 type DrawResult = std::result::Result<(), Box<dyn StdError>>;
@@ -303,6 +347,7 @@ where
         .x_label_area_size(X_LABEL_AREA)
         .y_label_area_size(Y_LABEL_AREA)
         .build_cartesian_2d(xs, ys)?;
+    let (dx, dy) = (decades(&chart.x_range()), decades(&chart.y_range()));
     {
         let mut mesh = chart.configure_mesh();
         mesh.x_desc(fig.x_label.as_str())
@@ -311,11 +356,12 @@ where
             .axis_desc_style((FONT, 16))
             .light_line_style(BLACK.mix(0.04))
             .bold_line_style(BLACK.mix(0.12));
+        let (fx, fy) = (move |v: &f64| log_tick(*v, dx), move |v: &f64| log_tick(*v, dy));
         if fig.log_x {
-            mesh.x_label_formatter(&log_tick);
+            mesh.x_label_formatter(&fx);
         }
         if fig.log_y {
-            mesh.y_label_formatter(&log_tick);
+            mesh.y_label_formatter(&fy);
         }
         mesh.draw()?;
     }
@@ -362,7 +408,7 @@ where
     if labeled {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend_corner(fig, &prep))
             .label_font((FONT, 14))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
