@@ -408,7 +408,7 @@ where
     if labeled {
         chart
             .configure_series_labels()
-            .position(legend_corner(fig, &prep))
+            .position(legend_corner(fig, prep))
             .label_font((FONT, 14))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
