@@ -365,3 +365,56 @@ fn continuous_adjoint_with_running_cost_converges_at_first_order() {
         fit.slope
     );
 }
+
+mod directional {
+    //! Property test (ARCHITECTURE habit 10): for random problems, random controls and a random direction v, the
+    //! discrete adjoint's ⟨∇J, v⟩ equals the central difference (J(θ + εv) − J(θ − εv)) / 2ε.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+        #[test]
+        fn directional_derivative_matches_central_difference(
+            seed in 0u64..10_000,
+            k in 1usize..6,
+            s in 1usize..3,
+            rk4 in any::<bool>(),
+            family in 0usize..4,
+        ) {
+            let f: Box<dyn VectorField> = match family {
+                0 => Box::new(Node::new(2, Activation::Tanh)),
+                1 => Box::new(Node2::new(2, Activation::Sigmoid)),
+                2 => Box::new(ResNetField::new(2, Activation::Tanh)),
+                _ => Box::new(Mlp::new(2, vec![4], Activation::Tanh)),
+            };
+            let obj = objective(2, Loss::Squared, Readout::Affine { q: 2 }, Some(Regularizer::H1 { lambda: 0.1 }), 0.3);
+            let x0 = points(2, seed);
+            let grid = TimeGrid { horizon: 0.7, intervals: k };
+            let u = params(k * f.control_dim(), 0.7, seed + 1);
+            let rho = params(obj.readout.n_params(2), 0.6, seed + 2);
+            let scheme = if rk4 { SchemeKind::Rk4 } else { SchemeKind::Euler };
+            let p = GradProblem {
+                field: f.as_ref(),
+                scheme: scheme.fixed().unwrap(),
+                grid,
+                substeps: s,
+                x0: &x0,
+                objective: &obj,
+                checkpoint: Checkpoint::Sqrt,
+            };
+            let g = p.loss_grad(&u, &rho).unwrap();
+            let vu = params(u.len(), 1.0, seed + 3);
+            let vr = params(rho.len(), 1.0, seed + 4);
+            let analytic: f64 = g.controls.iter().zip(&vu).chain(g.readout.iter().zip(&vr)).map(|(a, b)| a * b).sum();
+            let eps = 1e-5;
+            let shift = |t: f64| -> f64 {
+                let uu: Vec<f64> = u.iter().zip(&vu).map(|(a, b)| a + t * b).collect();
+                let rr: Vec<f64> = rho.iter().zip(&vr).map(|(a, b)| a + t * b).collect();
+                p.loss(&uu, &rr).unwrap()
+            };
+            let fd = (shift(eps) - shift(-eps)) / (2.0 * eps);
+            prop_assert!((analytic - fd).abs() <= 1e-6 * analytic.abs().max(1.0), "⟨∇J, v⟩ = {analytic}, FD = {fd}");
+        }
+    }
+}
