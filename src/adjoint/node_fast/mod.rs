@@ -58,6 +58,11 @@
 
 use rayon::prelude::*;
 
+mod arith;
+#[cfg(target_arch = "x86_64")]
+use arith::Fused;
+use arith::{tanh_k, Arith, Plain};
+
 /// Time-stepping scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FastScheme {
@@ -303,99 +308,6 @@ pub fn tanh_kernel_fma(x: f64) -> Option<f64> {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn tanh_fma(x: f64) -> f64 {
     tanh_k::<Fused>(x)
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Arithmetic flavour: a·b + c with two roundings (baseline) or one (FMA).
-
-trait Arith: Copy {
-    fn madd(a: f64, b: f64, c: f64) -> f64;
-}
-
-#[derive(Clone, Copy)]
-struct Plain;
-
-impl Arith for Plain {
-    #[inline(always)]
-    fn madd(a: f64, b: f64, c: f64) -> f64 {
-        a * b + c
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy)]
-struct Fused;
-
-#[cfg(target_arch = "x86_64")]
-impl Arith for Fused {
-    #[inline(always)]
-    fn madd(a: f64, b: f64, c: f64) -> f64 {
-        a.mul_add(b, c)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// tanh
-
-const INV_LN2: f64 = std::f64::consts::LOG2_E;
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 6.93147180369123816490e-1: n·LN2_HI exact for |n| < 2^20
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.90821492927058770002e-10 = ln2 − LN2_HI
-const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2^52: adding it rounds to an integer kept in the low bits
-/// 1/k! for k = 2..=13 (Taylor coefficients of (e^r − 1 − r)/r²); |r| ≤ ln2/2 keeps the truncation < 0.1 ulp.
-const C: [f64; 12] = [
-    1.0 / 2.0,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5040.0,
-    1.0 / 40320.0,
-    1.0 / 362880.0,
-    1.0 / 3628800.0,
-    1.0 / 39916800.0,
-    1.0 / 479001600.0,
-    1.0 / 6227020800.0,
-];
-
-#[inline(always)]
-fn tanh_k<A: Arith>(x: f64) -> f64 {
-    let ax = x.abs();
-    // Clamp: tanh(20) rounds to 1. NaN compares false and stays NaN (x86 min keeps the second operand).
-    let a = if ax > 20.0 { 20.0 } else { ax };
-    let small = a < 1.0;
-    // e^u with u = −2a (small) or +2a (large): u = n ln2 + r, |r| ≤ ln2/2, e^u = 2^n (1 + p), p = e^r − 1.
-    let u = if small { -2.0 * a } else { 2.0 * a };
-    let s = A::madd(u, INV_LN2, SHIFT);
-    let nf = s - SHIFT;
-    let r = A::madd(-nf, LN2_HI, u);
-    let r = A::madd(-nf, LN2_LO, r);
-    // q(r) = Σ_{k<12} C[k] r^k by Estrin's scheme (short dependency chains: the kernel is latency-bound).
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let e0 = A::madd(C[1], r, C[0]);
-    let e1 = A::madd(C[3], r, C[2]);
-    let e2 = A::madd(C[5], r, C[4]);
-    let e3 = A::madd(C[7], r, C[6]);
-    let e4 = A::madd(C[9], r, C[8]);
-    let e5 = A::madd(C[11], r, C[10]);
-    let f0 = A::madd(e1, r2, e0);
-    let f1 = A::madd(e3, r2, e2);
-    let f2 = A::madd(e5, r2, e4);
-    let q = A::madd(A::madd(f2, r4, f1), r4, f0);
-    let p = A::madd(r2, q, r);
-    // 2^n from the integer held in the low mantissa bits of s (n ∈ [−3, 58] here, no overflow / subnormals).
-    let scale = f64::from_bits(s.to_bits().wrapping_add(1023) << 52);
-    // t = e^u − 1 = scale·p + (scale − 1); t + 2 = scale·p + (scale + 1); 1 − e^u = −scale·p + (1 − scale).
-    let den = A::madd(scale, p, scale + 1.0);
-    let num = if small { A::madd(-scale, p, 1.0 - scale) } else { 2.0 };
-    let qv = num / den;
-    // small: tanh a = (1 − e^{−2a}) / (1 + e^{−2a});  large: tanh a = 1 − 2 / (e^{2a} + 1).
-    // The select tests n ≤ 0, which is equivalent to `small` (a < 1 ⇔ u ∈ (−2, 0] ⇔ n ∈ [−3, 0]; a ≥ 1 ⇒ n ≥ 3)
-    // but not provably so for LLVM: a select on `small` itself lets it specialise qv under each arm and emit two
-    // divisions per tanh.
-    let t = if nf < 1.5 { qv } else { 1.0 - qv };
-    // NaN propagates through the arithmetic (the clamp keeps NaN, nf is NaN), no explicit NaN select needed.
-    t.copysign(x)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -825,126 +737,4 @@ fn wt_mul<const CAP: usize, A: Arith>(m: usize, w: &[f64], g: &[f64; CAP], y: &m
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ulp_diff(a: f64, b: f64) -> u64 {
-        if a == b {
-            return 0;
-        }
-        if a.is_nan() || b.is_nan() || a.signum() != b.signum() {
-            return u64::MAX;
-        }
-        a.to_bits().abs_diff(b.to_bits())
-    }
-
-    fn sweep() -> Vec<f64> {
-        let mut v = Vec::new();
-        // dense linear sweeps over the interesting ranges
-        for k in 0..2_000_000 {
-            v.push(-25.0 + 50.0 * k as f64 / 2_000_000.0);
-        }
-        for k in 0..200_000 {
-            v.push(2.0 * k as f64 / 200_000.0);
-            v.push(0.9 + 0.2 * k as f64 / 200_000.0); // around the formula switch at |z| = 1
-        }
-        // logarithmic sweep: tiny to huge
-        let mut z = 1e-320;
-        while z < 1e300 {
-            v.push(z);
-            v.push(-z);
-            z *= 1.0007;
-        }
-        v
-    }
-
-    fn max_ulp(f: impl Fn(f64) -> f64) -> (u64, f64) {
-        let mut worst = (0, 0.0);
-        for z in sweep() {
-            let e = ulp_diff(f(z), z.tanh());
-            if e > worst.0 {
-                worst = (e, z);
-            }
-        }
-        worst
-    }
-
-    #[test]
-    fn tanh_kernel_ulp_baseline() {
-        let (e, z) = max_ulp(tanh_kernel);
-        eprintln!("baseline tanh: max {e} ulp vs f64::tanh at z = {z:e}");
-        assert!(e <= 3, "max ulp {e} at {z}");
-    }
-
-    #[test]
-    fn tanh_kernel_ulp_fma() {
-        if tanh_kernel_fma(0.5).is_none() {
-            return;
-        }
-        let (e, z) = max_ulp(|z| tanh_kernel_fma(z).unwrap());
-        eprintln!("fma tanh: max {e} ulp vs f64::tanh at z = {z:e}");
-        assert!(e <= 3, "max ulp {e} at {z}");
-    }
-
-    #[test]
-    fn tanh_kernel_special_values() {
-        let fns: Vec<Box<dyn Fn(f64) -> f64>> = if tanh_kernel_fma(0.0).is_some() {
-            vec![Box::new(tanh_kernel), Box::new(|z| tanh_kernel_fma(z).unwrap())]
-        } else {
-            vec![Box::new(tanh_kernel)]
-        };
-        for f in fns {
-            assert_eq!(f(0.0).to_bits(), 0.0f64.to_bits());
-            assert_eq!(f(-0.0).to_bits(), (-0.0f64).to_bits());
-            assert!(f(f64::NAN).is_nan());
-            assert_eq!(f(f64::INFINITY), 1.0);
-            assert_eq!(f(f64::NEG_INFINITY), -1.0);
-            assert_eq!(f(1e308), 1.0);
-            assert_eq!(f(-1e308), -1.0);
-            assert_eq!(f(f64::MIN_POSITIVE), f64::MIN_POSITIVE);
-            assert_eq!(f(5e-324), 5e-324);
-            assert_eq!(f(-5e-324), -5e-324);
-            assert_eq!(f(1e-200), 1e-200);
-            for z in [19.0, 19.5, 20.0, 21.0, 22.0, 40.0] {
-                assert_eq!(f(z), z.tanh(), "z = {z}");
-            }
-        }
-    }
-
-    #[test]
-    fn validation_errors() {
-        let x0 = [0.0; 4];
-        let y = [0.0; 4];
-        let u = [0.0; 12];
-        let ok = NodeTanh {
-            m: 2,
-            x0: &x0,
-            y: &y,
-            controls: &u,
-            intervals: 2,
-            horizon: 1.0,
-            substeps: 1,
-            scheme: FastScheme::Rk4,
-        };
-        assert!(ok.validate().is_ok());
-        let mut g = [0.0; 12];
-        assert!(try_loss_grad(&ok, &mut g).is_ok());
-        assert!(try_loss_grad(&ok, &mut g[..11]).is_err());
-        assert!(try_loss(&NodeTanh { m: 3, ..ok }).is_err());
-        assert!(try_loss(&NodeTanh { m: 0, ..ok }).is_err());
-        assert!(try_loss(&NodeTanh { y: &y[..2], ..ok }).is_err());
-        assert!(try_loss(&NodeTanh {
-            x0: &x0[..0],
-            y: &y[..0],
-            ..ok
-        })
-        .is_err());
-        assert!(try_loss(&NodeTanh { intervals: 3, ..ok }).is_err());
-        assert!(try_loss(&NodeTanh { substeps: 0, ..ok }).is_err());
-        assert!(try_loss(&NodeTanh {
-            horizon: f64::NAN,
-            ..ok
-        })
-        .is_err());
-    }
-}
+mod tests;
