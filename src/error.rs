@@ -77,6 +77,21 @@ impl Error {
         }
     }
 
+    /// For a file the user named (a data or controls file): a failure to read it is bad input naming `field`
+    /// (exit code 2), not a runtime failure. Other errors pass through.
+    pub fn reading_input(self, field: &str) -> Self {
+        match self {
+            Error::Io { path, source } => Error::Input {
+                file: path,
+                line: None,
+                col: None,
+                field: field.to_string(),
+                msg: format!("cannot read the file: {source}"),
+            },
+            e => e,
+        }
+    }
+
     /// Process exit code: 2 for bad input, 1 for numerical or runtime failures.
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -198,6 +198,15 @@ fn nan_in_data_is_rejected() {
 }
 
 #[test]
+fn a_missing_data_file_is_bad_input() {
+    let text = GOOD.replace(
+        "kind = \"points\"\npoints = [[0.0, 1.0], [1.0, 0.5]]",
+        "kind = \"csv\"\ninputs = \"nope.csv\"",
+    );
+    bad_input(&text, &["nope.csv", "data.inputs", "cannot read"]);
+}
+
+#[test]
 fn unknown_study_is_rejected() {
     bad_input(&GOOD.replace("\"simulate\"", "\"simulat\""), &["study", "simulate"]);
 }

@@ -17,7 +17,7 @@ use std::path::Path;
 
 /// Load a K × d controls file into the setup (shape checked against the scenario).
 pub fn load_controls(setup: &mut Setup, path: &Path) -> Result<()> {
-    let (v, rows, cols) = read_matrix_csv(path)?;
+    let (v, rows, cols) = read_matrix_csv(path).map_err(|e| e.reading_input("--controls"))?;
     let k = setup.problem.control.grid().intervals;
     let d = setup.problem.control.dim();
     if rows != k || cols != d {

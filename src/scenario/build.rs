@@ -217,7 +217,7 @@ impl ScenarioFile {
             }
             ControlSpec::Csv { file } => {
                 let path = self.base_dir().join(file);
-                let (v, rows, cols) = read_matrix_csv(&path)?;
+                let (v, rows, cols) = read_matrix_csv(&path).map_err(self.file_error("controls.file"))?;
                 if rows != k || cols != d {
                     return Err(Error::input(
                         &path,
@@ -338,7 +338,8 @@ impl ScenarioFile {
             }
             DataSpec::Csv { inputs, targets } => {
                 let base = self.base_dir();
-                data::from_csv(&base.join(inputs), targets.as_ref().map(|t| base.join(t)).as_deref())?
+                data::from_csv(&base.join(inputs), targets.as_ref().map(|t| base.join(t)).as_deref())
+                    .map_err(self.file_error("data.inputs"))?
             }
         };
         ds.check_finite(&self.path)?;

@@ -73,6 +73,16 @@ impl ScenarioFile {
         self.path.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
+    /// Errors from reading a file the scenario names at `field`: an unreadable file becomes an input error
+    /// naming this scenario, the field and the file; errors inside the file (which name it) pass through.
+    pub fn file_error(&self, field: &str) -> impl Fn(Error) -> Error + '_ {
+        let field = field.to_string();
+        move |e| match e {
+            Error::Io { path, source } => self.error(&field, format!("cannot read {}: {source}", path.display())),
+            e => e,
+        }
+    }
+
     /// An input error about `field` (a dotted path such as `time.horizon`), located in the file where possible.
     pub fn error(&self, field: &str, msg: impl Into<String>) -> Error {
         let (line, col) = match locate(&self.text, field) {

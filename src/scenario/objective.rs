@@ -125,7 +125,7 @@ impl ScenarioFile {
             None => None,
             Some(file) => {
                 let path = self.base_dir().join(file);
-                let (v, rows, cols) = read_matrix_csv(&path)?;
+                let (v, rows, cols) = read_matrix_csv(&path).map_err(self.file_error("objective.running_targets"))?;
                 if rows != steps || cols != n * q {
                     return Err(Error::input(
                         &path,
