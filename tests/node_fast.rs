@@ -393,3 +393,54 @@ fn invalid_input_is_an_error_not_a_panic() {
     assert!(try_loss_grad_isa(&p, &mut g, Isa::Auto).is_err());
     assert!(try_loss_isa(&p, Isa::Auto).is_err());
 }
+
+/// The simulate path through the blocked kernel saves the same states as the generic engine (up to the kernel's
+/// own tanh rounding) at every save mode, for Euler and RK4 with sub-steps, N not a multiple of the block.
+#[test]
+fn fast_forward_states_match_the_generic_engine() {
+    use lieflow::control::{PiecewiseConstant, TimeGrid};
+    use lieflow::data::Dataset;
+    use lieflow::field::node::Node;
+    use lieflow::field::Activation;
+    use lieflow::integrate::{simulate, SaveAt, SchemeKind, Solver};
+    use lieflow::problem::Problem;
+    let n = 150;
+    let x: Vec<f64> = (0..2 * n).map(|i| ((i as f64) * 0.37).sin() * 2.0).collect();
+    for (scheme, fast) in [
+        (SchemeKind::Euler, FastScheme::Euler),
+        (SchemeKind::Rk4, FastScheme::Rk4),
+    ] {
+        let grid = TimeGrid {
+            horizon: 1.3,
+            intervals: 7,
+        };
+        let control = PiecewiseConstant::random(grid, 6, 0.8, 9);
+        let p = Problem {
+            field: Box::new(Node::new(2, Activation::Tanh)),
+            control,
+            solver: Solver::fixed(scheme, 3),
+            save: SaveAt::Steps,
+            data: Dataset {
+                m: 2,
+                x: x.clone(),
+                labels: None,
+                n_classes: 0,
+                targets: None,
+            },
+            fast_node: Some(fast),
+        };
+        for save in [SaveAt::Final, SaveAt::Intervals, SaveAt::Steps] {
+            let a = p.simulate(&p.data.x, &save).unwrap();
+            let b = simulate(p.field.as_ref(), &p.control, &p.solver, &p.data.x, &save).unwrap();
+            assert_eq!(a.times, b.times);
+            assert_eq!(a.states.len(), b.states.len());
+            let err = a
+                .states
+                .iter()
+                .zip(&b.states)
+                .map(|(u, v)| (u - v).abs())
+                .fold(0.0, f64::max);
+            assert!(err < 1e-13, "{scheme:?} {save:?}: max difference {err:e}");
+        }
+    }
+}

@@ -11,7 +11,7 @@ pub mod reference;
 pub mod rk4;
 mod simulate;
 
-pub use simulate::{simulate, simulate_observed, SaveAt, Solver, Trajectory, BLOCK};
+pub use simulate::{save_times, simulate, simulate_observed, SaveAt, Solver, Trajectory, BLOCK};
 
 use crate::field::VectorField;
 

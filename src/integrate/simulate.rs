@@ -85,7 +85,8 @@ struct SavePoint {
     dt: f64,
 }
 
-fn save_times(save: &SaveAt, horizon: f64, k: usize, s: usize) -> Result<Vec<f64>> {
+/// The save times a [`SaveAt`] stands for on K intervals with s sub-steps over [0, horizon].
+pub fn save_times(save: &SaveAt, horizon: f64, k: usize, s: usize) -> Result<Vec<f64>> {
     let steps = k * s;
     let grid = |n: usize, total: usize| -> Vec<f64> {
         (0..=total)

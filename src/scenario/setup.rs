@@ -1,12 +1,9 @@
 //! A differentiable problem assembled from a scenario: [`Problem`] + [`Objective`] + initial readout parameters.
 
-use super::schema::ModelSpec;
 use super::ScenarioFile;
 use crate::adjoint::node_fast::FastScheme;
 use crate::adjoint::{Checkpoint, GradProblem};
 use crate::control::Control;
-use crate::field::Activation;
-use crate::integrate::SchemeKind;
 use crate::objective::Objective;
 use crate::objective::{Loss, Readout, Targets};
 use crate::problem::Problem;
@@ -54,17 +51,11 @@ impl ScenarioFile {
         let steps = problem.control.grid().intervals * problem.solver.substeps;
         let (objective, rho) = self.objective(&problem.data, steps)?;
         let checkpoint = self.objective_spec()?.checkpoint;
-        let tanh_node =
-            matches!(self.scenario.model, Some(ModelSpec::Node { activation: Activation::Tanh, dim }) if dim <= 16);
         let plain = objective.loss == Loss::Squared
             && objective.readout == Readout::Identity
             && !objective.has_running()
             && matches!(objective.targets, Targets::Vectors { .. });
-        let fast_node = match problem.solver.scheme {
-            SchemeKind::Euler if tanh_node && plain => Some(FastScheme::Euler),
-            SchemeKind::Rk4 if tanh_node && plain => Some(FastScheme::Rk4),
-            _ => None,
-        };
+        let fast_node = problem.fast_node.filter(|_| plain);
         Ok(Setup {
             problem,
             objective,

@@ -4,7 +4,7 @@
 
 use super::{push_trajectory, BenchKernel, Context, Study, StudyOutput};
 use crate::control::Control;
-use crate::integrate::{simulate, simulate_observed, SaveAt};
+use crate::integrate::SaveAt;
 use crate::output::plot::Figure;
 use crate::output::progress::Progress;
 use crate::output::table::Table;
@@ -27,7 +27,7 @@ impl Study for Simulate {
     fn bench_kernel<'a>(&self, ctx: &'a Context) -> Result<Option<BenchKernel<'a>>> {
         let p = ctx.file.problem()?;
         Ok(Some(Box::new(move || {
-            let traj = simulate(p.field.as_ref(), &p.control, &p.solver, &p.data.x, &SaveAt::Final)?;
+            let traj = p.simulate(&p.data.x, &SaveAt::Final)?;
             let s: f64 = traj.states.iter().sum();
             Ok(serde_json::json!({ "sum_final_states": s, "points": p.data.n() }))
         })))
@@ -36,11 +36,14 @@ impl Study for Simulate {
         let p = ctx.file.problem()?;
         let (m, n) = (p.data.m, p.data.n());
         out.solver = serde_json::to_value(p.solver).expect("solver settings serialise");
+        out.solver["kernel"] = serde_json::json!(if p.fast_node.is_some() && !matches!(p.save, SaveAt::Times(_)) {
+            format!("blocked tanh-nODE kernel ({})", crate::adjoint::node_fast::active_isa())
+        } else {
+            "generic".to_string()
+        });
         let t0 = Instant::now();
         let progress = Progress::new(n as u64, "simulating", ctx.quiet);
-        let traj = simulate_observed(p.field.as_ref(), &p.control, &p.solver, &p.data.x, &p.save, &|k| {
-            progress.inc(k)
-        })?;
+        let traj = p.simulate_observed(&p.data.x, &p.save, &|k| progress.inc(k))?;
         progress.finish();
         out.timings.insert("simulate".into(), t0.elapsed().as_secs_f64());
 

@@ -9,7 +9,7 @@ use super::{push_trajectory, BenchKernel, Context, Study, StudyOutput};
 use crate::adjoint::node_fast::{try_loss_grad, NodeTanh};
 use crate::adjoint::{GradProblem, LossGrad};
 use crate::control::Control;
-use crate::integrate::{simulate, SaveAt};
+use crate::integrate::SaveAt;
 use crate::objective::{Loss, Objective, Readout, Targets};
 use crate::optim::lbfgs::{minimize_lbfgs, LbfgsConfig};
 use crate::optim::runner::{minimize, IterInfo, RunConfig, RunReport};
@@ -410,7 +410,7 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
     let p = &setup.problem;
     let obj = &setup.objective;
     let (m, n) = (p.data.m, p.data.n());
-    let traj = simulate(p.field.as_ref(), &p.control, &p.solver, &p.data.x, &SaveAt::Steps)?;
+    let traj = p.simulate(&p.data.x, &SaveAt::Steps)?;
     let last = traj.times.len() - 1;
     let q = obj.q();
     let mut z = vec![0.0; q];
@@ -475,7 +475,7 @@ fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> 
         let grid: Vec<f64> = (0..g * g)
             .flat_map(|j| [x0 + (j % g) as f64 * dx + dx / 2.0, y0 + (j / g) as f64 * dy + dy / 2.0])
             .collect();
-        let gt = simulate(p.field.as_ref(), &p.control, &p.solver, &grid, &SaveAt::Final)?;
+        let gt = p.simulate(&grid, &SaveAt::Final)?;
         for j in 0..g * g {
             readout(gt.state(j, 0), &grid[2 * j..2 * j + 2], &mut z);
             let class = classify(obj, &z, &class_targets);

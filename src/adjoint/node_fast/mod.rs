@@ -248,6 +248,40 @@ pub fn try_loss_isa(p: &NodeTanh, isa: Isa) -> Result<f64, String> {
     Ok(losses.iter().sum::<f64>() / ctx.n as f64)
 }
 
+/// Forward states of every point at the given global step indices (0 = the initial state, S = K·s the final
+/// one), written point-major into `out`: `out[(i · steps.len() + j) · m + c]` is component c of point i after
+/// `steps[j]` steps — the layout of [`crate::integrate::Trajectory`]. `p.y` is not used (pass any N × m slice,
+/// e.g. `x0`). Same kernel, blocks and bits as [`try_loss`]; thread-count independent.
+pub fn try_states(p: &NodeTanh, steps: &[usize], out: &mut [f64]) -> Result<(), String> {
+    p.validate()?;
+    let ctx = Ctx::new(p, Isa::Auto);
+    let (m, ns) = (p.m, steps.len());
+    if let Some(t) = steps.iter().find(|&&t| t > ctx.steps) {
+        return Err(format!("step {t} is beyond the last step {}", ctx.steps));
+    }
+    if ns == 0 || out.len() != ctx.n * ns * m {
+        return Err(format!(
+            "out has {} values: expected N · steps · m = {}",
+            out.len(),
+            ctx.n * ns * m
+        ));
+    }
+    out.par_chunks_mut(B * ns * m).enumerate().for_each_init(
+        || Work::new(&ctx, true),
+        |ws, (blk, o)| {
+            run_block(&ctx, ws, blk, None);
+            for (p, dst) in o.chunks_mut(ns * m).enumerate() {
+                for (j, &t) in steps.iter().enumerate() {
+                    for c in 0..m {
+                        dst[j * m + c] = ws.xs[t * m + c][p];
+                    }
+                }
+            }
+        },
+    );
+    Ok(())
+}
+
 fn avx512_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
