@@ -3,12 +3,12 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use lieflow::adjoint::node_fast::{loss, loss_grad, FastScheme, NodeTanh};
 
 fn read_csv(name: &str) -> Vec<f64> {
-    let path = format!("{}/scenarios/data/node_n2048_k100/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .map(|t| t.parse::<f64>().unwrap_or_else(|e| panic!("{path}: {t}: {e}")))
-        .collect()
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/data/node_n2048_k100")
+        .join(name);
+    lieflow::output::table::read_matrix_csv(&path)
+        .expect("bundled benchmark data")
+        .0
 }
 
 fn bench(c: &mut Criterion) {

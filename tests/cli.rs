@@ -6,17 +6,7 @@ use common::*;
 #[test]
 fn simulate_writes_manifest_summary_csv_and_figures() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("q");
-    let o = lieflow(
-        tmp.path(),
-        &[
-            "run",
-            scenario("simulate-annuli.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let (o, out) = run_study(tmp.path(), &scenario("simulate-annuli.toml"), "q", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     for f in [
         "manifest.json",
@@ -47,17 +37,7 @@ fn simulate_writes_manifest_summary_csv_and_figures() {
 #[test]
 fn convergence_orders_match_the_schemes() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("c");
-    let o = lieflow(
-        tmp.path(),
-        &[
-            "run",
-            scenario("convergence-orders.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let (o, out) = run_study(tmp.path(), &scenario("convergence-orders.toml"), "c", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = json(&out.join("summary.json"));
     let euler = s["orders"]["euler"].as_f64().unwrap();
@@ -72,20 +52,11 @@ fn same_seed_gives_identical_csv_for_one_and_two_threads() {
     let tmp = tempfile::tempdir().unwrap();
     let mut outs = Vec::new();
     for t in ["1", "2"] {
-        let out = tmp.path().join(format!("t{t}"));
-        let o = lieflow(
+        let (o, out) = run_study(
             tmp.path(),
-            &[
-                "run",
-                scenario("simulate-annuli.toml").to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--threads",
-                t,
-                "--seed",
-                "11",
-                "--quiet",
-            ],
+            &scenario("simulate-annuli.toml"),
+            &format!("t{t}"),
+            &["--threads", t, "--seed", "11"],
         );
         assert!(o.status.success(), "{}", stderr(&o));
         outs.push(out);
@@ -122,11 +93,7 @@ const GOOD: &str = "study = \"simulate\"\n[model]\nfamily = \"node\"\ndim = 2\n[
 fn bad_input(text: &str, expect: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let p = write(tmp.path(), "bad.toml", text);
-    let out = tmp.path().join("out");
-    let o = lieflow(
-        tmp.path(),
-        &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
-    );
+    let (o, _) = run_study(tmp.path(), &p, "out", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("bad.toml"), "{err}");

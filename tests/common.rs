@@ -21,6 +21,21 @@ pub fn lieflow(cwd: &Path, args: &[&str]) -> Output {
         .expect("lieflow runs")
 }
 
+/// `lieflow run SCENARIO --out DIR/OUT_NAME --quiet EXTRA…` with `dir` as working directory: the process output
+/// and the output folder.
+pub fn run_study(dir: &Path, scenario: &Path, out_name: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let out = dir.join(out_name);
+    let mut args = vec![
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    (lieflow(dir, &args), out)
+}
+
 /// Write `text` to `dir/name` and return the path.
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

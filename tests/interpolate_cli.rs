@@ -7,17 +7,7 @@ use common::*;
 #[test]
 fn cuchiero_five_fields_interpolate_six_points_to_1e_6() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("i");
-    let o = lieflow(
-        tmp.path(),
-        &[
-            "run",
-            scenario("interpolate.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let (o, out) = run_study(tmp.path(), &scenario("interpolate.toml"), "i", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = json(&out.join("summary.json"));
     let err = s["max_error"].as_f64().unwrap();
@@ -32,17 +22,7 @@ fn cuchiero_five_fields_interpolate_six_points_to_1e_6() {
 #[test]
 fn random_features_with_only_controls_and_lambda_trained_interpolate() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("rf");
-    let o = lieflow(
-        tmp.path(),
-        &[
-            "run",
-            scenario("interpolate-random-features.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let (o, out) = run_study(tmp.path(), &scenario("interpolate-random-features.toml"), "rf", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = json(&out.join("summary.json"));
     assert_eq!(s["trained_parameters"], 57);
@@ -52,17 +32,7 @@ fn random_features_with_only_controls_and_lambda_trained_interpolate() {
 #[test]
 fn reordered_targets_on_the_line_report_the_obstruction() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("o");
-    let o = lieflow(
-        tmp.path(),
-        &[
-            "run",
-            scenario("interpolate-order-obstruction.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let (o, out) = run_study(tmp.path(), &scenario("interpolate-order-obstruction.toml"), "o", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = json(&out.join("summary.json"));
     assert_eq!(s["order_obstruction"], true);
@@ -106,19 +76,7 @@ method = "adam"
     let p = write(tmp.path(), "mb.toml", text);
     let mut hist = Vec::new();
     for t in ["1", "2"] {
-        let out = tmp.path().join(format!("mb{t}"));
-        let o = lieflow(
-            tmp.path(),
-            &[
-                "run",
-                p.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--threads",
-                t,
-                "--quiet",
-            ],
-        );
+        let (o, out) = run_study(tmp.path(), &p, &format!("mb{t}"), &["--threads", t]);
         assert!(o.status.success(), "{}", stderr(&o));
         hist.push(std::fs::read(out.join("history.csv")).unwrap());
         let s = json(&out.join("summary.json"));
@@ -160,11 +118,7 @@ method = "gd"
 "#;
     let tmp = tempfile::tempdir().unwrap();
     let p = write(tmp.path(), "l1.toml", text);
-    let out = tmp.path().join("l1");
-    let o = lieflow(
-        tmp.path(),
-        &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
-    );
+    let (o, out) = run_study(tmp.path(), &p, "l1", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let controls = std::fs::read_to_string(out.join("controls.csv")).unwrap();
     let norms: Vec<f64> = controls

@@ -176,11 +176,7 @@ fn lie_coincident_points_exit_2_naming_file_and_field() {
         "dup.toml",
         "study = \"lie\"\n[lie]\nfields = \"cuchiero\"\ndim = 2\npoints = [[0.5, 0.25], [1.0, 0.0], [0.5, 0.25]]\n",
     );
-    let out = tmp.path().join("out");
-    let o = lieflow(
-        tmp.path(),
-        &["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
-    );
+    let (o, out) = run_study(tmp.path(), &sc, "out", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(

@@ -10,17 +10,8 @@ const DATA: &str = "scenarios/data/node_n2048_k100";
 const REF_LOSS: f64 = 5.478332832926937;
 
 fn read_csv(name: &str) -> (Vec<f64>, usize) {
-    let path = format!("{}/{DATA}/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut v = Vec::new();
-    let mut rows = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        rows += 1;
-        v.extend(
-            line.split(',')
-                .map(|t| t.trim().parse::<f64>().unwrap_or_else(|e| panic!("{path}: {t}: {e}"))),
-        );
-    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DATA).join(name);
+    let (v, rows, _) = lieflow::output::table::read_matrix_csv(&path).unwrap();
     (v, rows)
 }
 

@@ -12,17 +12,7 @@ use common::*;
 #[test]
 fn neural_ode_fit_reaches_the_books_final_loss() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("fit");
-    let o = lieflow(
-        tmp.path(),
-        &[
-            "run",
-            scenario("neural-ode-fit.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let (o, out) = run_study(tmp.path(), &scenario("neural-ode-fit.toml"), "fit", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = json(&out.join("summary.json"));
     let (first, last) = (s["initial_loss"].as_f64().unwrap(), s["final_loss"].as_f64().unwrap());

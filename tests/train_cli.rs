@@ -10,29 +10,16 @@ fn data(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
+/// Rows of a numeric CSV file (header skipped), read with the library's own reader.
 fn read_csv(p: &Path) -> Vec<Vec<f64>> {
-    std::fs::read_to_string(p)
-        .unwrap()
-        .lines()
-        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-'))
-        .map(|l| l.split(',').map(|v| v.trim().parse().unwrap()).collect())
-        .collect()
+    let (v, _, cols) = lieflow::output::table::read_matrix_csv(p).unwrap();
+    v.chunks(cols).map(<[f64]>::to_vec).collect()
 }
 
 #[test]
 fn quickstart_trains_and_writes_its_figures() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("q");
-    let o = lieflow(
-        tmp.path(),
-        &[
-            "run",
-            scenario("quickstart.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let (o, out) = run_study(tmp.path(), &scenario("quickstart.toml"), "q", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     for f in [
         "manifest.json",
@@ -208,11 +195,7 @@ lr = 1e3
 method = "gd"
 "#;
     let p = write(tmp.path(), "div.toml", text);
-    let out = tmp.path().join("div");
-    let o = lieflow(
-        tmp.path(),
-        &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
-    );
+    let (o, out) = run_study(tmp.path(), &p, "div", &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let hist = read_csv(&out.join("history.csv"));
     assert!(!hist.is_empty(), "history lost");

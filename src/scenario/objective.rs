@@ -3,7 +3,7 @@
 
 use super::schema::{ObjectiveSpec, ReadoutSpec};
 use super::ScenarioFile;
-use crate::data::Dataset;
+use crate::data::{Dataset, LabelEncoding};
 use crate::objective::{Loss, Objective, Readout, Targets};
 use crate::output::table::read_matrix_csv;
 use crate::{Error, Result};
@@ -80,7 +80,7 @@ impl ScenarioFile {
                     }
                     Targets::Vectors { q, data: t.clone() }
                 }
-                (None, Some(labels)) => {
+                (None, Some(_)) => {
                     if data.n_classes != q {
                         return Err(self.error(
                             "objective.readout",
@@ -90,8 +90,11 @@ impl ScenarioFile {
                             ),
                         ));
                     }
-                    let mut t = vec![0.0; n * q];
-                    labels.iter().enumerate().for_each(|(i, &c)| t[i * q + c] = 1.0);
+                    let encoded = data
+                        .clone()
+                        .with_regression_targets_from_labels(LabelEncoding::OneHot)
+                        .map_err(|e| self.error("data", e))?;
+                    let (_, t) = encoded.targets.expect("one-hot targets were just set");
                     Targets::Vectors { q, data: t }
                 }
                 (None, None) => return Err(self.error("objective.loss", "squared loss needs targets in [data]")),
