@@ -16,6 +16,7 @@
 //! no field is a number (skipped); blank lines are ignored; every row has the same number of columns. Rows and
 //! columns in error messages are 1-based line and field numbers of the file (a header is row 1).
 
+use crate::output::table::{read_csv, Csv};
 use crate::{Error, Result};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -297,68 +298,17 @@ pub fn c10k(n: usize, seed: u64) -> Dataset {
     }
 }
 
-/// Parsed numeric CSV: (columns, row-major values, file row number of each data row).
-struct Table {
-    cols: usize,
-    values: Vec<f64>,
-    rows: Vec<usize>,
-}
-
-fn read_table(path: &Path) -> Result<Table> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text); // UTF-8 byte-order mark (spreadsheet exports)
-    let mut table = Table {
-        cols: 0,
-        values: Vec::new(),
-        rows: Vec::new(),
-    };
-    let mut first = true;
-    for (li, line) in text.lines().enumerate() {
-        let row = li + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        if first {
-            first = false;
-            if fields.iter().all(|f| f.parse::<f64>().is_err()) {
-                continue; // header
-            }
-        }
-        if table.rows.is_empty() {
-            table.cols = fields.len();
-        } else if fields.len() != table.cols {
-            return Err(Error::input(
-                path,
-                format!("row {row}"),
-                format!(
-                    "expected {} columns (as in row {}), found {}",
-                    table.cols,
-                    table.rows[0],
-                    fields.len()
-                ),
-            ));
-        }
-        for (ci, f) in fields.iter().enumerate() {
-            let at = || format!("row {row}, column {}", ci + 1);
-            let v: f64 = f
-                .parse()
-                .map_err(|_| Error::input(path, at(), format!("expected a number, found {f:?}")))?;
-            if !v.is_finite() {
-                return Err(Error::input(
-                    path,
-                    at(),
-                    format!("expected a finite number, found {f:?}"),
-                ));
-            }
-            table.values.push(v);
-        }
-        table.rows.push(row);
+/// [`read_csv`] with every value finite.
+fn read_table(path: &Path) -> Result<Csv> {
+    let t = read_csv(path)?;
+    if let Some(i) = t.values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::input(
+            path,
+            format!("row {}, column {}", t.lines[i / t.cols], i % t.cols + 1),
+            format!("expected a finite number, found {}", t.values[i]),
+        ));
     }
-    if table.rows.is_empty() {
-        return Err(Error::input(path, "", "no data rows"));
-    }
-    Ok(table)
+    Ok(t)
 }
 
 /// Loads points from `inputs` and, if given, regression targets from `targets` (same number of data rows).
@@ -380,11 +330,11 @@ pub fn from_csv_with(inputs: &Path, targets: Option<&Path>, kind: TargetKind) ->
     };
     let Some(tpath) = targets else { return Ok(data) };
     let tt = read_table(tpath)?;
-    if tt.rows.len() != data.n() {
+    if tt.rows() != data.n() {
         return Err(Error::input(
             tpath,
             "",
-            format!("{} data rows, but {} has {}", tt.rows.len(), inputs.display(), data.n()),
+            format!("{} data rows, but {} has {}", tt.rows(), inputs.display(), data.n()),
         ));
     }
     match kind {
@@ -393,12 +343,12 @@ pub fn from_csv_with(inputs: &Path, targets: Option<&Path>, kind: TargetKind) ->
             if tt.cols != 1 {
                 return Err(Error::input(
                     tpath,
-                    format!("row {}", tt.rows[0]),
+                    format!("row {}", tt.lines[0]),
                     format!("class labels need a single column, found {}", tt.cols),
                 ));
             }
             let mut labels = Vec::with_capacity(tt.values.len());
-            for (&v, &row) in tt.values.iter().zip(&tt.rows) {
+            for (&v, &row) in tt.values.iter().zip(&tt.lines) {
                 if v < 0.0 || v.fract() != 0.0 || v > u32::MAX as f64 {
                     return Err(Error::input(
                         tpath,
@@ -607,7 +557,7 @@ mod tests {
         let p = write(&dir, "a.csv", "a,b\n1,2\n3,abc\n");
         let e = err(from_csv(&p, None));
         assert!(
-            e.contains("a.csv") && e.contains("row 3, column 2") && e.contains("\"abc\""),
+            e.contains("a.csv") && e.contains("row 3, column 2") && e.contains("`abc`"),
             "{e}"
         );
         let p = write(&dir, "b.csv", "1,2\n\n3,4,5\n");

@@ -5,7 +5,7 @@
 
 use super::args::BenchArgs;
 use super::run::{load, pool};
-use crate::study::Context;
+use crate::study;
 use crate::{Error, Result};
 use std::time::Instant;
 
@@ -14,16 +14,12 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
     if a.reps == 0 {
         return Err(Error::input("--reps", "--reps", "expected an integer ≥ 1"));
     }
-    let (file, study) = load(&a.scenario, None)?;
+    let file = load(&a.scenario, None)?;
     let pool = pool(a.threads)?;
-    let ctx = Context {
-        file: &file,
-        quiet: true,
-    };
     pool.install(|| {
-        study.validate(&ctx)?;
-        let mut kernel = study
-            .bench_kernel(&ctx)?
+        let (study, mut plan) = study::prepare(&file)?;
+        let mut kernel = plan
+            .bench_kernel()?
             .ok_or_else(|| file.error("study", format!("study `{}` has no benchmark kernel", study.name())))?;
         let mut values = kernel()?; // warm-up
         let mut times = Vec::with_capacity(a.reps);

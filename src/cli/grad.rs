@@ -52,7 +52,7 @@ fn rows(g: &[f64], d: usize) -> Vec<Vec<f64>> {
 
 /// `lieflow grad`.
 pub fn grad(a: &GradArgs) -> Result<()> {
-    let (file, _) = load(&a.scenario, None)?;
+    let file = load(&a.scenario, None)?;
     let setup = prepared(&file, a.controls.as_deref())?;
     let d = setup.problem.control.dim();
     let pool = pool(a.threads)?;
@@ -98,7 +98,7 @@ pub fn grad(a: &GradArgs) -> Result<()> {
 
 /// `lieflow gradcheck`.
 pub fn gradcheck(a: &GradcheckArgs) -> Result<()> {
-    let (file, _) = load(&a.scenario, None)?;
+    let file = load(&a.scenario, None)?;
     let setup = prepared(&file, a.controls.as_deref())?;
     let pool = pool(a.threads)?;
     let report = pool.install(|| -> Result<serde_json::Value> {

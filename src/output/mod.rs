@@ -3,6 +3,7 @@
 //! Numerics and studies never do I/O; they return tables, figures and a summary, and this module
 //! writes them (ARCHITECTURE data flow):
 //!
+//! - [`results`]: [`StudyOutput`], what a study returns, and how a run folder is filled from it;
 //! - [`run`]: [`RunDir`], an atomic run folder (temp folder → rename), and [`write_file_atomic`]
 //!   for single files such as trained controls;
 //! - [`manifest`]: [`Manifest`], the `manifest.json` record (the only run-dependent content are
@@ -14,11 +15,13 @@
 pub mod manifest;
 pub mod plot;
 pub mod progress;
+pub mod results;
 pub mod run;
 pub mod table;
 
 pub use manifest::Manifest;
 pub use plot::{render, Figure, Mark, Region, Series};
 pub use progress::Progress;
+pub use results::StudyOutput;
 pub use run::{write_file_atomic, RunDir};
 pub use table::{read_matrix_csv, Table};

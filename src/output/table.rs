@@ -82,25 +82,50 @@ pub fn format_f64(v: f64) -> String {
     }
 }
 
-/// Read a numeric CSV file as a row-major matrix: `(values, rows, cols)`.
+/// A numeric CSV file: optional header, row-major values and the file line of every data row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Csv {
+    /// The header fields, when the first line has no number in it.
+    pub header: Option<Vec<String>>,
+    /// Columns per row.
+    pub cols: usize,
+    /// Row-major values.
+    pub values: Vec<f64>,
+    /// 1-based file line of each data row (for messages).
+    pub lines: Vec<usize>,
+}
+
+impl Csv {
+    /// Number of data rows.
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+}
+
+/// Read a numeric CSV file — the one reader for every CSV lieflow reads (data, controls, targets, paths).
 ///
-/// A first line in which no field is a number is taken as a header and skipped. Blank lines are
-/// ignored and fields are trimmed. Every data row must have as many fields as the first one, and
-/// every field must parse as an `f64` (`NaN`, `inf`, `-inf` included). Rows and columns in error
-/// messages are 1-based line and field numbers of the file.
-pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
+/// A first line in which no field is a number is the header. Blank lines are ignored, fields are trimmed and a
+/// UTF-8 byte-order mark (spreadsheet exports) is skipped. Every data row must have as many fields as the first
+/// one, and every field must parse as an `f64` (`NaN`, `inf`, `-inf` included: callers that need finite values
+/// check them). Rows and columns in error messages are 1-based line and field numbers of the file.
+pub fn read_csv(path: &Path) -> Result<Csv> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(bytes.as_slice());
+        .from_reader(body);
 
-    let mut values = Vec::new();
-    let mut cols: Option<usize> = None;
-    let mut rows = 0usize;
+    let mut out = Csv {
+        header: None,
+        cols: 0,
+        values: Vec::new(),
+        lines: Vec::new(),
+    };
     let mut first = true;
     let mut record = csv::StringRecord::new();
+    let (mut line_no, mut scanned) = (1usize, 0usize);
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -109,20 +134,41 @@ pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
         if !more {
             break;
         }
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(rows + 1);
+        // The file line from the byte offset (the reader's own line count skips blank lines).
+        let mut byte = record
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(0)
+            .min(body.len());
+        while byte < body.len() && matches!(body[byte], b'\n' | b'\r') {
+            byte += 1; // the reported start includes the blank lines skipped before the record
+        }
+        line_no += body[scanned..byte].iter().filter(|&&b| b == b'\n').count();
+        scanned = byte;
+        let line = line_no;
+        if record.len() == 1 && record[0].is_empty() {
+            continue; // blank line
+        }
         if first {
             first = false;
             if record.iter().all(|f| f.parse::<f64>().is_err()) {
-                continue; // header line
+                out.header = Some(record.iter().map(str::to_string).collect());
+                continue;
             }
         }
-        let expected = *cols.get_or_insert(record.len());
-        if record.len() != expected {
-            let c = expected.min(record.len()) + 1;
+        if out.lines.is_empty() {
+            out.cols = record.len();
+        } else if record.len() != out.cols {
+            let c = out.cols.min(record.len()) + 1;
             return Err(Error::input(
                 path,
                 format!("row {line}, column {c}"),
-                format!("expected {expected} columns, found {}", record.len()),
+                format!(
+                    "expected {} columns (as in row {}), found {}",
+                    out.cols,
+                    out.lines[0],
+                    record.len()
+                ),
             ));
         }
         for (j, field) in record.iter().enumerate() {
@@ -133,14 +179,25 @@ pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
                     format!("expected a number, found `{field}`"),
                 )
             })?;
-            values.push(v);
+            out.values.push(v);
         }
-        rows += 1;
+        out.lines.push(line);
     }
-    match cols {
-        Some(c) if rows > 0 => Ok((values, rows, c)),
-        _ => Err(Error::input(path, "", "no numeric rows (empty file?)")),
+    if out.lines.is_empty() {
+        return Err(Error::input(
+            path,
+            "",
+            "no data rows (the file is empty or has only a header)",
+        ));
     }
+    Ok(out)
+}
+
+/// [`read_csv`] as a row-major matrix: `(values, rows, cols)`.
+pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
+    let c = read_csv(path)?;
+    let rows = c.rows();
+    Ok((c.values, rows, c.cols))
 }
 
 #[cfg(test)]
@@ -232,7 +289,7 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         let msg = err.to_string();
         assert!(msg.contains("row 2, column 3"), "{msg}");
-        assert!(msg.contains("expected 3 columns, found 2"), "{msg}");
+        assert!(msg.contains("expected 3 columns (as in row 1), found 2"), "{msg}");
     }
 
     #[test]

@@ -9,6 +9,9 @@ pub mod setup;
 pub use schema::Scenario;
 
 use crate::{Error, Result};
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 /// A parsed scenario with the file it came from.
@@ -33,29 +36,53 @@ impl ScenarioFile {
     /// Parse `text` (attributed to `path` in errors).
     pub fn parse(path: &Path, text: String) -> Result<Self> {
         let de = toml::Deserializer::new(&text);
-        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.inner();
-            let (line, col) = match inner.span() {
-                Some(span) => {
-                    let (l, c) = line_col(&text, span.start);
-                    (Some(l), Some(c))
-                }
-                None => (None, None),
-            };
-            Error::Input {
-                file: path.to_path_buf(),
-                line,
-                col,
-                field: if field == "." { String::new() } else { field },
-                msg: inner.message().trim().to_string(),
-            }
-        })?;
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| de_error(path, &text, e))?;
         Ok(Self {
             path: path.to_path_buf(),
             text,
             scenario,
         })
+    }
+
+    /// The top-level table `[name]` parsed as `T` (a study's own settings, registered with the study), or `None`
+    /// when the scenario has no such table. Errors carry the line, column and dotted field inside the table.
+    pub fn table<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
+        let de = toml::Deserializer::new(&self.text);
+        let mut track = serde_path_to_error::Track::new();
+        let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
+        PickTable::<T> {
+            name,
+            marker: PhantomData,
+        }
+        .deserialize(tracked)
+        .map_err(|e| de_error(&self.path, &self.text, serde_path_to_error::Error::new(track.path(), e)))
+    }
+
+    /// Like [`ScenarioFile::table`] for a table the study cannot run without.
+    pub fn required_table<T: DeserializeOwned>(&self, name: &str) -> Result<T> {
+        self.table(name)?
+            .ok_or_else(|| self.error(name, format!("missing table [{name}]")))
+    }
+
+    /// Reject top-level tables that are neither common (`[model]`, `[time]`, …) nor among `allowed` (the
+    /// tables the scenario's study reads).
+    pub fn check_tables(&self, allowed: &[&str]) -> Result<()> {
+        match self.scenario.tables.keys().find(|k| !allowed.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(k) => Err(self.error(
+                k,
+                format!(
+                    "unknown table or key `{k}`: study `{}` reads {}, besides the common name, description, seed, \
+                     study, [model], [time], [solver], [controls], [data] and [objective]",
+                    self.scenario.study,
+                    if allowed.is_empty() {
+                        "no table of its own".to_string()
+                    } else {
+                        allowed.iter().map(|t| format!("[{t}]")).collect::<Vec<_>>().join(", ")
+                    }
+                ),
+            )),
+        }
     }
 
     /// The study's name: `name` or the file stem.
@@ -96,6 +123,57 @@ impl ScenarioFile {
             field: field.to_string(),
             msg: msg.into(),
         }
+    }
+}
+
+/// A deserialisation error from the TOML text as an input error with line, column and dotted field path.
+fn de_error(path: &Path, text: &str, e: serde_path_to_error::Error<toml::de::Error>) -> Error {
+    let field = e.path().to_string();
+    let inner = e.inner();
+    let (line, col) = match inner.span() {
+        Some(span) => {
+            let (l, c) = line_col(text, span.start);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    Error::Input {
+        file: path.to_path_buf(),
+        line,
+        col,
+        field: if field == "." { String::new() } else { field },
+        msg: inner.message().trim().to_string(),
+    }
+}
+
+/// Deserialises one top-level table of a document, skipping the others.
+struct PickTable<'n, T> {
+    name: &'n str,
+    marker: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PickTable<'_, T> {
+    type Value = Option<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Option<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for PickTable<'_, T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "a scenario document")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Option<T>, A::Error> {
+        let mut out = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.name {
+                out = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(out)
     }
 }
 

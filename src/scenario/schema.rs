@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 /// A whole scenario file.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Name of the study's output folder (default: the file stem).
     pub name: Option<String>,
@@ -33,16 +32,11 @@ pub struct Scenario {
     pub data: Option<DataSpec>,
     /// The training objective (studies that differentiate: `train`, `grad`, `gradcheck`, `bench`).
     pub objective: Option<ObjectiveSpec>,
-    /// Settings of the `interpolate` study.
-    pub interpolate: Option<crate::study::interpolate::InterpolateSpec>,
-    /// Settings of the `train` study.
-    pub train: Option<crate::study::train::TrainSpec>,
-    /// Settings of the `simulate` study.
-    pub simulate: Option<SimulateSpec>,
-    /// Settings of the `convergence` study.
-    pub convergence: Option<ConvergenceSpec>,
-    pub lie: Option<crate::study::lie::LieSpec>,
-    pub genericity: Option<crate::study::genericity::GenericitySpec>,
+    /// Every other top-level entry: the study's own settings table(s), parsed by the study itself with
+    /// [`super::ScenarioFile::table`]; anything its study does not read is rejected by
+    /// [`super::ScenarioFile::check_tables`].
+    #[serde(flatten)]
+    pub tables: std::collections::BTreeMap<String, toml::Value>,
 }
 
 /// `[model]`: the field family f(x, u).
@@ -275,35 +269,6 @@ fn half() -> f64 {
 }
 fn ten_k() -> usize {
     10_000
-}
-
-/// `[simulate]`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SimulateSpec {
-    /// At most this many trajectories are drawn in the phase-plane figure (all are written to CSV).
-    pub plot_max: Option<usize>,
-}
-
-/// `[convergence]`: integrator order measurement on problems with exact solutions (SPEC §7).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConvergenceSpec {
-    /// Step counts over [0, T] (at least 3, increasing).
-    pub steps: Vec<usize>,
-    /// Schemes to measure (fixed-step).
-    #[serde(default = "fixed_schemes")]
-    pub schemes: Vec<SchemeKind>,
-    /// Test problems: `linear` (X(T) = exp(TA) x) and `logistic` (u' = −u − u², u(0) = 1, T = 1).
-    #[serde(default = "problems")]
-    pub problems: Vec<String>,
-}
-
-fn fixed_schemes() -> Vec<SchemeKind> {
-    SchemeKind::FIXED.to_vec()
-}
-fn problems() -> Vec<String> {
-    vec!["linear".into(), "logistic".into()]
 }
 
 /// `[objective]`: J = w_T Φ + w_R ∫ℓ + λR (SPEC §3).

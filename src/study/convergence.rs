@@ -3,26 +3,43 @@
 //! `"orders": {scheme: p}` in summary.json — the smallest fitted order over the problems, so a scheme that loses
 //! order on any problem shows it — plus `"orders_by_problem"` and the slopes' standard errors.
 
-use super::{Context, Study, StudyOutput};
+use super::{Context, Plan, Study, StudyOutput};
 use crate::analysis::order::{measured_order, problem, PROBLEMS};
 use crate::integrate::SchemeKind;
 use crate::output::plot::{Figure, Mark, Series};
 use crate::output::table::Table;
-use crate::scenario::schema::ConvergenceSpec;
+use crate::scenario::ScenarioFile;
 use crate::{Error, Result};
+use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
+
+/// `[convergence]`: integrator order measurement on problems with exact solutions (SPEC §7).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvergenceSpec {
+    /// Step counts over [0, T] (at least 3, increasing).
+    pub steps: Vec<usize>,
+    /// Schemes to measure (fixed-step).
+    #[serde(default = "fixed_schemes")]
+    pub schemes: Vec<SchemeKind>,
+    /// Test problems: `linear` (X(T) = exp(TA) x) and `logistic` (u' = −u − u², u(0) = 1, T = 1).
+    #[serde(default = "problems")]
+    pub problems: Vec<String>,
+}
+
+fn fixed_schemes() -> Vec<SchemeKind> {
+    SchemeKind::FIXED.to_vec()
+}
+fn problems() -> Vec<String> {
+    vec!["linear".into(), "logistic".into()]
+}
 
 /// Integrator order study.
 pub struct Convergence;
 
-fn spec<'a>(ctx: &'a Context) -> Result<&'a ConvergenceSpec> {
-    let f = ctx.file;
-    let s = f
-        .scenario
-        .convergence
-        .as_ref()
-        .ok_or_else(|| f.error("convergence", "missing table [convergence]"))?;
+fn spec(f: &ScenarioFile) -> Result<ConvergenceSpec> {
+    let s: ConvergenceSpec = f.required_table("convergence")?;
     if s.steps.len() < 3 || s.steps.windows(2).any(|w| w[1] <= w[0]) || s.steps[0] == 0 {
         return Err(f.error("convergence.steps", "expected at least 3 increasing step counts ≥ 1"));
     }
@@ -48,11 +65,17 @@ impl Study for Convergence {
     fn about(&self) -> &'static str {
         "measured convergence order of each integrator against exact solutions (log-log fit)"
     }
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        spec(ctx).map(|_| ())
+    fn tables(&self) -> &'static [&'static str] {
+        &["convergence"]
     }
-    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
-        let s = spec(ctx)?;
+    fn prepare<'a>(&self, file: &'a ScenarioFile) -> Result<Box<dyn Plan + 'a>> {
+        Ok(Box::new(spec(file)?))
+    }
+}
+
+impl Plan for ConvergenceSpec {
+    fn run(&mut self, _ctx: &Context, out: &mut StudyOutput) -> Result<()> {
+        let s = &*self;
         out.solver = json!({ "schemes": s.schemes, "steps": s.steps });
         let mut fig = Figure {
             title: "Integrator convergence: max error at T against step size".into(),

@@ -7,7 +7,7 @@
 //! `draws`, `successes`, `depth_histogram`, `failed_draws`), `depth_histogram.csv` and a bar figure
 //! `depth-histogram`.
 
-use super::{BenchKernel, Context, Study, StudyOutput};
+use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::lie::{genericity, GenericityConfig, RandomFamily};
 use crate::output::plot::{Figure, Mark, Region, Series};
 use crate::output::table::Table;
@@ -58,11 +58,7 @@ fn six() -> usize {
 
 /// Validates `[genericity]` into the library configuration.
 pub fn config(f: &ScenarioFile) -> Result<GenericityConfig> {
-    let s = f
-        .scenario
-        .genericity
-        .as_ref()
-        .ok_or_else(|| f.error("genericity", "missing table [genericity]"))?;
+    let s: GenericitySpec = f.required_table("genericity")?;
     if s.dim == 0 {
         return Err(f.error("genericity.dim", "expected dim ≥ 1"));
     }
@@ -130,21 +126,27 @@ impl Study for Genericity {
     fn about(&self) -> &'static str {
         "probability that random fields satisfy the N-point rank condition (Wilson 95 % CI, depth histogram)"
     }
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        config(ctx.file).map(|_| ())
+    fn tables(&self) -> &'static [&'static str] {
+        &["genericity"]
     }
-    fn bench_kernel<'a>(&self, ctx: &'a Context) -> Result<Option<BenchKernel<'a>>> {
-        let cfg = config(ctx.file)?;
+    fn prepare<'a>(&self, file: &'a ScenarioFile) -> Result<Box<dyn Plan + 'a>> {
+        Ok(Box::new(config(file)?))
+    }
+}
+
+impl Plan for GenericityConfig {
+    fn bench_kernel(&mut self) -> Result<Option<BenchKernel<'_>>> {
+        let cfg = &*self;
         Ok(Some(Box::new(move || {
-            let r = genericity(&cfg)?;
+            let r = genericity(cfg)?;
             Ok(json!({ "probability_full_rank": r.probability, "draws": r.draws }))
         })))
     }
-    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
-        let cfg = config(ctx.file)?;
-        out.solver = serde_json::to_value(&cfg).expect("config serialises");
+    fn run(&mut self, _ctx: &Context, out: &mut StudyOutput) -> Result<()> {
+        let cfg = &*self;
+        out.solver = serde_json::to_value(cfg).expect("config serialises");
         let t0 = Instant::now();
-        let r = genericity(&cfg)?;
+        let r = genericity(cfg)?;
         out.timings.insert("draws".into(), t0.elapsed().as_secs_f64());
         out.set("probability_full_rank", r.probability);
         out.set("ci95", [r.wilson_low, r.wilson_high]);

@@ -8,11 +8,12 @@
 //! order than the points, the study reports the obstruction (`"order_obstruction": true` with the offending pair)
 //! instead of training towards a poor fit.
 
-use super::train::Train;
-use super::{Context, Study, StudyOutput};
+use super::train::TrainPlan;
+use super::{Context, Plan, Study, StudyOutput};
 use crate::lie::check_order_1d;
 use crate::objective::Readout;
 use crate::output::plot::{Figure, Mark, Series};
+use crate::scenario::ScenarioFile;
 use crate::Result;
 use serde::Deserialize;
 
@@ -39,23 +40,38 @@ impl Study for Interpolate {
     fn about(&self) -> &'static str {
         "steer N points to N targets by training the controls; max error, trajectories, 1-D order obstruction"
     }
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        let f = ctx.file;
-        let data = f.data()?;
-        if data.targets.is_none() {
+    fn tables(&self) -> &'static [&'static str] {
+        &["interpolate", "train"]
+    }
+    fn prepare<'a>(&self, f: &'a ScenarioFile) -> Result<Box<dyn Plan + 'a>> {
+        let spec: Option<InterpolateSpec> = f.table("interpolate")?;
+        let tolerance = spec.map(|s| s.tolerance).unwrap_or_else(tol);
+        if !(tolerance.is_finite() && tolerance > 0.0) {
+            return Err(f.error("interpolate.tolerance", "expected a finite number > 0"));
+        }
+        let train = TrainPlan::new(f)?;
+        if train.setup.problem.data.targets.is_none() {
             return Err(f.error("data.targets", "interpolation needs a target for every point"));
         }
-        if let Some(s) = &f.scenario.interpolate {
-            if !(s.tolerance.is_finite() && s.tolerance > 0.0) {
-                return Err(f.error("interpolate.tolerance", "expected a finite number > 0"));
-            }
-        }
-        Train.validate(ctx)
+        Ok(Box::new(InterpolatePlan {
+            file: f,
+            tolerance,
+            train,
+        }))
     }
-    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
-        let f = ctx.file;
-        let tolerance = f.scenario.interpolate.as_ref().map(|s| s.tolerance).unwrap_or_else(tol);
-        let setup = f.setup()?;
+}
+
+struct InterpolatePlan<'a> {
+    file: &'a ScenarioFile,
+    tolerance: f64,
+    train: TrainPlan<'a>,
+}
+
+impl Plan for InterpolatePlan<'_> {
+    fn run(&mut self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
+        let f = self.file;
+        let tolerance = self.tolerance;
+        let setup = &self.train.setup;
         let data = &setup.problem.data;
         out.set("tolerance", tolerance);
         if data.m == 1 && setup.objective.readout == Readout::Identity {
@@ -93,7 +109,8 @@ impl Study for Interpolate {
                 return Ok(());
             }
         }
-        Train.run(ctx, out)?;
+        self.train.run(ctx, out)?;
+        let setup = &self.train.setup;
         let max_error = out
             .summary
             .get("max_target_error")

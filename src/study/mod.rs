@@ -10,12 +10,12 @@ pub mod registry;
 pub mod simulate;
 pub mod train;
 
+pub use crate::output::StudyOutput;
+
 use crate::output::plot::Figure;
-use crate::output::table::Table;
 use crate::scenario::ScenarioFile;
 use crate::Result;
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use serde_json::Value;
 
 /// What a study gets to work with.
 pub struct Context<'a> {
@@ -25,50 +25,46 @@ pub struct Context<'a> {
     pub quiet: bool,
 }
 
-/// What a study produces; the runner writes it atomically (also when the study fails part-way, so a diverging
-/// training run keeps its history).
-#[derive(Default)]
-pub struct StudyOutput {
-    /// Headline numbers → summary.json.
-    pub summary: Map<String, Value>,
-    /// CSV tables (file name → table).
-    pub tables: Vec<(String, Table)>,
-    /// Figures (file stem → figure), written as PNG and SVG.
-    pub figures: Vec<(String, Figure)>,
-    /// Extra JSON files (file name → value).
-    pub json: Vec<(String, Value)>,
-    /// Solver settings recorded in the manifest.
-    pub solver: Value,
-    /// Named phase timings in seconds (manifest only; never in CSV).
-    pub timings: BTreeMap<String, f64>,
-}
-
-impl StudyOutput {
-    /// Record a headline number or value.
-    pub fn set(&mut self, key: &str, v: impl serde::Serialize) {
-        self.summary.insert(
-            key.to_string(),
-            serde_json::to_value(v).expect("summary values serialise"),
-        );
-    }
-}
-
-/// One kind of study.
+/// One kind of study. Adding a study is its file plus one line in [`registry::STUDIES`].
 pub trait Study: Sync {
     /// The scenario's `study = "…"` name.
     fn name(&self) -> &'static str;
     /// One line for `lieflow list`.
     fn about(&self) -> &'static str;
-    /// Check everything the study will need, without running it (`lieflow validate`).
-    fn validate(&self, ctx: &Context) -> Result<()>;
+    /// The top-level settings tables the study reads (e.g. `["train"]`); any other non-common table in the
+    /// scenario is rejected as unknown.
+    fn tables(&self) -> &'static [&'static str];
+    /// Parse the study's settings and build everything it needs — every check of the input happens here, so
+    /// `lieflow validate` is `prepare` and `lieflow run` runs what `prepare` returned (built once).
+    fn prepare<'a>(&self, file: &'a ScenarioFile) -> Result<Box<dyn Plan + 'a>>;
+}
+
+/// A validated, ready-to-run study.
+pub trait Plan: Send {
     /// Run the study, filling `out` as results become available.
-    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()>;
-    /// The hot computation `lieflow bench` times (after a warm-up, median of N repetitions), prepared once.
-    /// Each call returns headline values to print beside the timing (e.g. `{"loss": …}`). `None`: nothing to time.
-    fn bench_kernel<'a>(&self, ctx: &'a Context) -> Result<Option<BenchKernel<'a>>> {
-        let _ = ctx;
+    fn run(&mut self, ctx: &Context, out: &mut StudyOutput) -> Result<()>;
+    /// The hot computation `lieflow bench` times (after a warm-up, median of N repetitions). Each call returns
+    /// headline values to print beside the timing (e.g. `{"loss": …}`). `None`: nothing to time.
+    fn bench_kernel(&mut self) -> Result<Option<BenchKernel<'_>>> {
         Ok(None)
     }
+}
+
+/// The study a scenario declares, with its plan: looks the study up, rejects tables it does not read and
+/// prepares it.
+pub fn prepare(file: &ScenarioFile) -> Result<(&'static dyn Study, Box<dyn Plan + '_>)> {
+    let study = registry::lookup(&file.scenario.study).ok_or_else(|| {
+        file.error(
+            "study",
+            format!(
+                "unknown study `{}`; expected one of {:?}",
+                file.scenario.study,
+                registry::names()
+            ),
+        )
+    })?;
+    file.check_tables(study.tables())?;
+    Ok((study, study.prepare(file)?))
 }
 
 /// Draw a trajectory as a thin line with a dot at its end (`dot_at_end`) or at its start.

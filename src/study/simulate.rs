@@ -2,17 +2,34 @@
 //! Writes `trajectories.csv` (point, label, t, x_1..x_m), `final.csv` (X(T)), `controls.csv`, and for m = 2 a
 //! phase-plane figure (m = 1: x against t).
 
-use super::{push_trajectory, BenchKernel, Context, Study, StudyOutput};
+use super::{push_trajectory, BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::control::Control;
 use crate::integrate::SaveAt;
 use crate::output::plot::Figure;
 use crate::output::progress::Progress;
 use crate::output::table::Table;
+use crate::problem::Problem;
+use crate::scenario::ScenarioFile;
 use crate::Result;
+use serde::Deserialize;
 use std::time::Instant;
+
+/// `[simulate]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateSpec {
+    /// At most this many trajectories are drawn in the phase-plane figure (all are written to CSV).
+    pub plot_max: Option<usize>,
+}
 
 /// Forward simulation study.
 pub struct Simulate;
+
+struct SimulatePlan<'a> {
+    file: &'a ScenarioFile,
+    spec: SimulateSpec,
+    problem: Problem,
+}
 
 impl Study for Simulate {
     fn name(&self) -> &'static str {
@@ -21,19 +38,29 @@ impl Study for Simulate {
     fn about(&self) -> &'static str {
         "forward simulation of the ensemble; trajectories CSV and a phase-plane figure"
     }
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        ctx.file.problem().map(|_| ())
+    fn tables(&self) -> &'static [&'static str] {
+        &["simulate"]
     }
-    fn bench_kernel<'a>(&self, ctx: &'a Context) -> Result<Option<BenchKernel<'a>>> {
-        let p = ctx.file.problem()?;
+    fn prepare<'a>(&self, file: &'a ScenarioFile) -> Result<Box<dyn Plan + 'a>> {
+        Ok(Box::new(SimulatePlan {
+            file,
+            spec: file.table("simulate")?.unwrap_or_default(),
+            problem: file.problem()?,
+        }))
+    }
+}
+
+impl Plan for SimulatePlan<'_> {
+    fn bench_kernel(&mut self) -> Result<Option<BenchKernel<'_>>> {
+        let p = &self.problem;
         Ok(Some(Box::new(move || {
             let traj = p.simulate(&p.data.x, &SaveAt::Final)?;
             let s: f64 = traj.states.iter().sum();
             Ok(serde_json::json!({ "sum_final_states": s, "points": p.data.n() }))
         })))
     }
-    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
-        let p = ctx.file.problem()?;
+    fn run(&mut self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
+        let p = &self.problem;
         let (m, n) = (p.data.m, p.data.n());
         out.solver = serde_json::to_value(p.solver).expect("solver settings serialise");
         out.solver["kernel"] = serde_json::json!(if p.fast_node.is_some() && !matches!(p.save, SaveAt::Times(_)) {
@@ -97,19 +124,12 @@ impl Study for Simulate {
         out.set("mean_displacement", mean_disp);
         out.set("field", p.field.describe());
 
-        let plot_max = ctx
-            .file
-            .scenario
-            .simulate
-            .as_ref()
-            .and_then(|s| s.plot_max)
-            .unwrap_or(300)
-            .min(n);
+        let plot_max = self.spec.plot_max.unwrap_or(300).min(n);
         // Evenly spread indices (a plain stride could alias with label patterns such as i mod 2).
         let picks: Vec<usize> = (0..plot_max).map(|j| j * n / plot_max).collect();
         if m <= 2 && plot_max > 0 {
             let mut fig = Figure {
-                title: format!("{}: trajectories ({} scheme)", ctx.file.name(), p.solver.scheme.name()),
+                title: format!("{}: trajectories ({} scheme)", self.file.name(), p.solver.scheme.name()),
                 x_label: if m == 2 { "x1".into() } else { "t".into() },
                 y_label: if m == 2 { "x2".into() } else { "x".into() },
                 equal_aspect: m == 2,

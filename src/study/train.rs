@@ -5,7 +5,7 @@
 //! loss against iteration (log scale), trajectories in the phase plane and decision regions (2-D classification).
 //! A diverging run stops with exit code 1 and keeps the history written so far.
 
-use super::{push_trajectory, BenchKernel, Context, Study, StudyOutput};
+use super::{push_trajectory, BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::adjoint::node_fast::{try_loss_grad, NodeTanh};
 use crate::adjoint::{GradProblem, LossGrad};
 use crate::control::Control;
@@ -64,12 +64,8 @@ fn grid() -> usize {
     80
 }
 
-fn spec(file: &ScenarioFile) -> Result<&TrainSpec> {
-    let s = file
-        .scenario
-        .train
-        .as_ref()
-        .ok_or_else(|| file.error("train", "missing table [train]"))?;
+fn spec(file: &ScenarioFile) -> Result<TrainSpec> {
+    let s: TrainSpec = file.required_table("train")?;
     if !(s.lr.is_finite() && s.lr > 0.0) {
         return Err(file.error(
             "train.lr",
@@ -192,12 +188,30 @@ impl Study for Train {
     fn about(&self) -> &'static str {
         "train the controls by GD/Adam/RMSprop/L-BFGS on the exact discrete adjoint; loss history and figures"
     }
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        let s = spec(ctx.file)?;
-        let setup = ctx.file.setup()?;
+    fn tables(&self) -> &'static [&'static str] {
+        &["train"]
+    }
+    fn prepare<'a>(&self, file: &'a ScenarioFile) -> Result<Box<dyn Plan + 'a>> {
+        Ok(Box::new(TrainPlan::new(file)?))
+    }
+}
+
+/// A validated training run: settings and the differentiable problem, built once.
+pub struct TrainPlan<'a> {
+    file: &'a ScenarioFile,
+    spec: TrainSpec,
+    /// The differentiable problem (controls are replaced by the trained ones after [`Plan::run`]).
+    pub setup: Setup,
+}
+
+impl<'a> TrainPlan<'a> {
+    /// Parse `[train]`, build the problem and check that the settings fit it.
+    pub fn new(file: &'a ScenarioFile) -> Result<Self> {
+        let s = spec(file)?;
+        let setup = file.setup()?;
         if let Some(b) = s.batch_size {
             if b > setup.problem.data.n() {
-                return Err(ctx.file.error(
+                return Err(file.error(
                     "train.batch_size",
                     format!("larger than the {} data points", setup.problem.data.n()),
                 ));
@@ -206,25 +220,28 @@ impl Study for Train {
         if setup.objective.regularizer.as_ref().is_some_and(|r| r.is_proximal())
             && !matches!(s.optimizer, OptimizerSpec::Gd)
         {
-            return Err(ctx.file.error(
+            return Err(file.error(
                 "train.optimizer",
                 "the l1 regulariser is trained by proximal gradient descent: use method = \"gd\"",
             ));
         }
-        Ok(())
+        Ok(TrainPlan { file, spec: s, setup })
     }
-    fn bench_kernel<'a>(&self, ctx: &'a Context) -> Result<Option<BenchKernel<'a>>> {
-        let setup = ctx.file.setup()?;
+}
+
+impl Plan for TrainPlan<'_> {
+    fn bench_kernel(&mut self) -> Result<Option<BenchKernel<'_>>> {
+        let setup = &self.setup;
         Ok(Some(Box::new(move || {
             let g = loss_grad(&setup, setup.problem.control.values(), &setup.rho)?;
             let norm = g.controls.iter().chain(&g.readout).map(|v| v * v).sum::<f64>().sqrt();
             Ok(serde_json::json!({ "loss": g.loss, "grad_norm": norm }))
         })))
     }
-    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
-        let file = ctx.file;
-        let s = spec(file)?;
-        let mut setup = file.setup()?;
+    fn run(&mut self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
+        let file = self.file;
+        let s = &self.spec;
+        let setup = &mut self.setup;
         let p = &setup.problem;
         out.solver = serde_json::json!({
             "scheme": p.solver.scheme.name(), "substeps": p.solver.substeps, "intervals": p.control.grid().intervals,

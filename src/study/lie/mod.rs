@@ -19,7 +19,7 @@
 //! disagreements, notes, `rank_to_trust`), `brackets.json`, `ranks.csv`, `singular_values.csv`, `points.csv`,
 //! figures `singular-values` and `rank-vs-depth`.
 
-use super::{BenchKernel, Context, Study, StudyOutput};
+use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::field::Activation;
 use crate::lie::{self, FeatureField, HallBasis, PolyField, RankConfig, RankReport, Rational};
 use crate::output::plot::{Figure, Mark, Series};
@@ -242,11 +242,8 @@ pub struct Prepared {
     points_field: &'static str,
 }
 
-fn spec(f: &ScenarioFile) -> Result<&LieSpec> {
-    f.scenario
-        .lie
-        .as_ref()
-        .ok_or_else(|| f.error("lie", "missing table [lie]"))
+fn spec(f: &ScenarioFile) -> Result<LieSpec> {
+    f.required_table("lie")
 }
 
 /// Replaces the library's stand-in file name `"<lie>"` by the scenario file and maps its field names to
@@ -504,13 +501,27 @@ impl Study for Lie {
     fn about(&self) -> &'static str {
         "N-point Lie-bracket rank (Hörmander) per depth: numerical and exact ranks, singular values, brackets"
     }
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        prepare(ctx.file).map(|_| ())
+    fn tables(&self) -> &'static [&'static str] {
+        &["lie"]
     }
-    fn bench_kernel<'a>(&self, ctx: &'a Context) -> Result<Option<BenchKernel<'a>>> {
-        let p = prepare(ctx.file)?;
+    fn prepare<'a>(&self, file: &'a ScenarioFile) -> Result<Box<dyn Plan + 'a>> {
+        Ok(Box::new(LiePlan {
+            file,
+            p: prepare(file)?,
+        }))
+    }
+}
+
+struct LiePlan<'a> {
+    file: &'a ScenarioFile,
+    p: Prepared,
+}
+
+impl Plan for LiePlan<'_> {
+    fn bench_kernel(&mut self) -> Result<Option<BenchKernel<'_>>> {
+        let (p, file) = (&self.p, self.file);
         Ok(Some(Box::new(move || {
-            let (rep, _) = analyze(&p, ctx.file)?;
+            let (rep, _) = analyze(p, file)?;
             let last = rep.depths.last();
             Ok(json!({
                 "full_rank_depth": rep.full_rank_depth,
@@ -521,8 +532,8 @@ impl Study for Lie {
             }))
         })))
     }
-    fn run(&self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
-        let p = prepare(ctx.file)?;
+    fn run(&mut self, _ctx: &Context, out: &mut StudyOutput) -> Result<()> {
+        let (p, file) = (&self.p, self.file);
         out.solver = json!({
             "max_depth": p.cfg.max_depth,
             "rel_tol": p.cfg.rel_tol,
@@ -531,7 +542,7 @@ impl Study for Lie {
             "exact_generic_seed": p.cfg.seed,
         });
         let t0 = Instant::now();
-        let (rep, check) = analyze(&p, ctx.file)?;
+        let (rep, check) = analyze(p, file)?;
         out.timings.insert("rank_analysis".into(), t0.elapsed().as_secs_f64());
         let (m, n) = (rep.m, rep.n_points);
 
@@ -600,7 +611,7 @@ impl Study for Lie {
             if let Some(t) = &p.targets {
                 let x: Vec<f64> = p.points.iter().map(|v| v[0]).collect();
                 let y: Vec<f64> = t.iter().map(|v| v[0]).collect();
-                let o = lie::check_order_1d(&x, &y).map_err(|e| map_err(ctx.file, p.points_field, e))?;
+                let o = lie::check_order_1d(&x, &y).map_err(|e| map_err(file, p.points_field, e))?;
                 out.set("order_obstruction", !o.preserved);
                 out.set("offending_pair", o.violations.first());
                 out.set("order_violations", &o.violations);

@@ -19,8 +19,11 @@ fn rationals_parse_exactly() {
 fn bad_rational_names_field_and_line() {
     let text = "study = \"lie\"\n[lie]\npoints = [[0.0], [1.0]]\n[[lie.fields]]\nterms = [{ component = 0, \
                 exponents = [0], coef = \"3/x\" }]\n";
-    let e = parse(text).unwrap_err().to_string();
-    assert!(e.contains("t.toml") && e.contains("coef") && e.contains("3/x"), "{e}");
+    let e = prepare(&parse(text).unwrap()).err().unwrap().to_string();
+    assert!(
+        e.contains("t.toml") && e.contains("coef") && e.contains("3/x") && e.contains("line 5"),
+        "{e}"
+    );
 }
 
 #[test]
