@@ -233,7 +233,7 @@ impl Plan for TrainPlan<'_> {
     fn bench_kernel(&mut self) -> Result<Option<BenchKernel<'_>>> {
         let setup = &self.setup;
         Ok(Some(Box::new(move || {
-            let g = loss_grad(&setup, setup.problem.control.values(), &setup.rho)?;
+            let g = loss_grad(setup, setup.problem.control.values(), &setup.rho)?;
             let norm = g.controls.iter().chain(&g.readout).map(|v| v * v).sum::<f64>().sqrt();
             Ok(serde_json::json!({ "loss": g.loss, "grad_norm": norm }))
         })))
@@ -270,7 +270,7 @@ impl Plan for TrainPlan<'_> {
             let (u, rho) = th.split_at(nu);
             let rho = if train_rho { rho } else { &fixed_rho[..] };
             let lg = match s.batch_size.filter(|&b| b < n) {
-                None => loss_grad(&setup, u, rho)?,
+                None => loss_grad(setup, u, rho)?,
                 Some(b) => {
                     let mut rng =
                         rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (evals as u64).wrapping_mul(0x9E37_79B9));
@@ -278,7 +278,7 @@ impl Plan for TrainPlan<'_> {
                     idx.shuffle(&mut rng);
                     idx.truncate(b);
                     idx.sort_unstable();
-                    let (x0, obj) = subset(&setup, &idx);
+                    let (x0, obj) = subset(setup, &idx);
                     let mut gp: GradProblem = setup.grad_problem();
                     gp.x0 = &x0;
                     gp.objective = &obj;
@@ -354,7 +354,7 @@ impl Plan for TrainPlan<'_> {
         if train_rho {
             setup.rho.copy_from_slice(&theta[nu..]);
         }
-        let final_eval = loss_grad(&setup, setup.problem.control.values(), &setup.rho)?;
+        let final_eval = loss_grad(setup, setup.problem.control.values(), &setup.rho)?;
         out.set("final_loss", final_eval.loss);
         out.set("iterations", report.iterations);
         out.set("stop_reason", format!("{:?}", report.stop));
@@ -378,7 +378,7 @@ impl Plan for TrainPlan<'_> {
             setup.rho.iter().for_each(|v| r.push(vec![*v]));
             out.tables.push(("readout.csv".into(), r));
         }
-        evaluate(&setup, s, &file.name(), out)?;
+        evaluate(setup, s, &file.name(), out)?;
         Ok(())
     }
 }
