@@ -5,7 +5,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use lieflow::integrate::{simulate, SaveAt};
 use lieflow::scenario::ScenarioFile;
-use lieflow::study::{registry, Context};
+use lieflow::study;
 use std::path::Path;
 
 fn scenario(name: &str) -> ScenarioFile {
@@ -47,12 +47,8 @@ fn bench(c: &mut Criterion) {
     });
 
     let lie = scenario("lie-cuchiero5-n50.toml");
-    let study = registry::lookup("lie").unwrap();
-    let ctx = Context {
-        file: &lie,
-        quiet: true,
-    };
-    let mut kernel = study.bench_kernel(&ctx).unwrap().unwrap();
+    let (_, mut plan) = study::prepare(&lie).unwrap();
+    let mut kernel = plan.bench_kernel().unwrap().unwrap();
     c.bench_function("lie_cuchiero5_n50_full_rank", |b| b.iter(|| kernel().unwrap()));
 }
 
