@@ -35,6 +35,7 @@ pub mod optim;
 pub mod output;
 pub mod problem;
 pub mod scenario;
+pub mod simd;
 pub mod study;
 
 pub use error::{Error, Result};

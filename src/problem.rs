@@ -1,11 +1,15 @@
-//! A validated, ready-to-run problem: field × control + data ensemble + solver (ARCHITECTURE data flow).
+//! A validated, ready-to-run problem: field × control + data ensemble + solver (ARCHITECTURE data flow), and the
+//! differentiable problem built on it ([`Setup`]: + objective, readout parameters, checkpointing).
 
-use crate::adjoint::node_fast::{self, FastScheme, NodeTanh};
+pub use crate::adjoint::Checkpoint;
+
+use crate::adjoint::GradProblem;
 use crate::control::{Control, PiecewiseConstant};
 use crate::data::Dataset;
 use crate::field::VectorField;
-use crate::integrate::{save_times, simulate_observed, SaveAt, Solver, Trajectory};
-use crate::{Error, Result};
+use crate::integrate::{simulate_observed, SaveAt, Solver, Trajectory};
+use crate::objective::Objective;
+use crate::Result;
 
 /// Everything a study needs to integrate the ensemble.
 pub struct Problem {
@@ -19,9 +23,6 @@ pub struct Problem {
     pub save: SaveAt,
     /// The ensemble of initial points (and labels / targets).
     pub data: Dataset,
-    /// Set when the field is the tanh nODE σ(Wx + b) with a fixed-step scheme: forward passes then run through
-    /// the blocked, vectorised kernel ([`node_fast`]) — same scheme, same steps, its own ≤ 2-ulp tanh.
-    pub fast_node: Option<FastScheme>,
 }
 
 impl Problem {
@@ -32,56 +33,41 @@ impl Problem {
 
     /// [`Problem::simulate`] reporting finished points to `done` (progress bars).
     pub fn simulate_observed(&self, x0: &[f64], save: &SaveAt, done: &(dyn Fn(u64) + Sync)) -> Result<Trajectory> {
-        let Some(scheme) = self.fast_node.filter(|_| !matches!(save, SaveAt::Times(_))) else {
-            return simulate_observed(self.field.as_ref(), &self.control, &self.solver, x0, save, done);
-        };
-        let grid = self.control.grid();
-        let s = self.solver.substeps.max(1);
-        let (k, m) = (grid.intervals, self.field.state_dim());
-        let times = save_times(save, grid.horizon, k, s)?;
-        let steps: Vec<usize> = match save {
-            SaveAt::Final => vec![k * s],
-            SaveAt::Intervals => (0..=k).map(|j| j * s).collect(),
-            _ => (0..=k * s).collect(),
-        };
-        let n = x0.len() / m;
-        let mut states = vec![0.0; n * steps.len() * m];
-        let fast = NodeTanh {
-            m,
-            x0,
-            y: x0,
-            controls: self.control.values(),
-            intervals: k,
-            horizon: grid.horizon,
-            substeps: s,
-            scheme,
-        };
-        node_fast::try_states(&fast, &steps, &mut states).map_err(|e| Error::input("", "model", e))?;
-        done(n as u64);
-        // Report the first point whose state stops being finite, at the first saved time it does.
-        let ns = steps.len();
-        for i in 0..n {
-            if let Some(j) = (0..ns).find(|&j| {
-                states[(i * ns + j) * m..(i * ns + j + 1) * m]
-                    .iter()
-                    .any(|v| !v.is_finite())
-            }) {
-                return Err(Error::numerical("non-finite state", times[j], steps[j], Some(i)));
-            }
-        }
-        Ok(Trajectory {
-            times,
-            n,
-            m,
-            states,
-            f_evals: (n * k * s * scheme_evals(scheme)) as u64,
-        })
+        simulate_observed(self.field.as_ref(), &self.control, &self.solver, x0, save, done)
     }
 }
 
-fn scheme_evals(s: FastScheme) -> usize {
-    match s {
-        FastScheme::Euler => 1,
-        FastScheme::Rk4 => 4,
+/// A differentiable problem: [`Problem`] + objective J + readout parameters ρ + gradient storage. Everything
+/// `grad`, `gradcheck`, `bench` and `train` need; the gradient is the exact gradient of the discretised J
+/// ([`GradProblem`], the block engine's discrete adjoint).
+pub struct Setup {
+    /// Field, controls, solver and data.
+    pub problem: Problem,
+    /// The objective J.
+    pub objective: Objective,
+    /// Initial readout parameters ρ.
+    pub rho: Vec<f64>,
+    /// Gradient storage strategy.
+    pub checkpoint: Checkpoint,
+}
+
+impl Setup {
+    /// The discretised problem, borrowing from `self` (the scheme is fixed-step: checked when the setup is built).
+    pub fn grad_problem(&self) -> GradProblem<'_> {
+        let p = &self.problem;
+        GradProblem {
+            field: p.field.as_ref(),
+            scheme: p.solver.scheme.fixed().expect("validated: fixed-step scheme"),
+            grid: p.control.grid(),
+            substeps: p.solver.substeps,
+            x0: &p.data.x,
+            objective: &self.objective,
+            checkpoint: self.checkpoint,
+        }
+    }
+
+    /// J and its exact gradient at (u, ρ) for the whole data set.
+    pub fn loss_grad(&self, u: &[f64], rho: &[f64]) -> Result<crate::adjoint::LossGrad> {
+        self.grad_problem().loss_grad(u, rho)
     }
 }

@@ -213,12 +213,20 @@ fn sqrt_checkpointing_gives_the_identical_gradient() {
         };
         let all = mk(Checkpoint::All).loss_grad(&u, &[]).unwrap();
         let sqrt = mk(Checkpoint::Sqrt).loss_grad(&u, &[]).unwrap();
+        let auto = mk(Checkpoint::Auto).loss_grad(&u, &[]).unwrap();
         assert_eq!(all, sqrt, "{}", scheme.name());
+        assert_eq!(all, auto, "{}", scheme.name());
     }
-    // Storage: 111 steps → segment 11, 11 checkpoints + 12 segment states, against 112.
-    assert_eq!(Checkpoint::Sqrt.stored_states(111), 11 + 1 + 11 + 1);
-    assert_eq!(Checkpoint::All.stored_states(111), 112);
-    assert!(Checkpoint::Sqrt.stored_states(10_000) <= 2 * 100 + 2);
+    // Storage (rows of lanes per block, tapes of 10 rows per step, m = 2): 111 steps → segments of 11:
+    // 11 tapes + 11 checkpoints (+1), against 111 tapes + 2 states.
+    assert_eq!(Checkpoint::Sqrt.segment(111, 10), 11);
+    assert_eq!(Checkpoint::Sqrt.stored_rows(111, 10, 2), 11 * 10 + (11 + 1) * 2);
+    assert_eq!(Checkpoint::All.stored_rows(111, 10, 2), 111 * 10 + 2 * 2);
+    assert!(Checkpoint::Sqrt.stored_rows(10_000, 10, 2) <= 100 * 10 + 102 * 2);
+    // Auto keeps everything while it fits the budget and falls back to the longest segments that do.
+    assert_eq!(Checkpoint::Auto.segment(111, 10), 111);
+    let rows_fit = lieflow::adjoint::discrete::TAPE_BUDGET_BYTES / (1000 * std::mem::size_of::<lieflow::simd::Lanes>());
+    assert_eq!(Checkpoint::Auto.segment(1_000_000, 1000), rows_fit.max(1000));
 }
 
 #[test]
@@ -267,7 +275,7 @@ fn continuous_adjoint_gap_shrinks_at_the_scheme_order() {
     let obj = objective(2, Loss::Squared, Readout::Identity, None, 0.0);
     let x0 = points(2, 21);
     for scheme in SchemeKind::FIXED {
-        let order = scheme.fixed().unwrap().order() as f64;
+        let order = scheme.fixed().unwrap().order(lieflow::control::Regularity::Smooth);
         let mut gaps = Vec::new();
         let mut hs = Vec::new();
         for k in [4usize, 8, 16] {

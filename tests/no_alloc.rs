@@ -139,3 +139,70 @@ fn optimiser_loops_allocate_only_at_setup() {
     };
     assert_eq!(adam(&mut f, 3), adam(&mut f, 300));
 }
+
+/// The block methods of every family (the engine's step loops) never allocate, the MLP's GEMMs included.
+#[test]
+fn block_methods_do_not_allocate() {
+    use lieflow::field::{EvalArgs, VjpArgs};
+    use lieflow::simd::LANES;
+    let m = 2;
+    let act = Activation::Tanh;
+    let fields: Vec<Box<dyn VectorField>> = vec![
+        Box::new(
+            AffineField::new(
+                m,
+                vec![
+                    Basis::Linear {
+                        a: DMatrix::identity(m, m),
+                    },
+                    Basis::Polynomial {
+                        terms: vec![Monomial {
+                            component: 1,
+                            exponents: vec![3, 1],
+                            coef: 2.0,
+                        }],
+                    },
+                    RandomFeature::draw(m, act.clone(), 1, 1.0).into(),
+                ],
+            )
+            .unwrap(),
+        ),
+        Box::new(Node::new(m, act.clone())),
+        Box::new(Node::new(20, act.clone())),
+        Box::new(Node2::new(m, Activation::Relu)),
+        Box::new(ResNetField::new(m, act.clone())),
+        Box::new(Mlp::new(m, vec![32, 32], act)),
+    ];
+    for f in &fields {
+        let (m, d) = (f.state_dim(), f.control_dim());
+        let rows = |k: usize| vec![[0.25; LANES]; k];
+        let (x, w) = (rows(m), rows(m));
+        let (mut out, mut tape, mut scratch) = (rows(m), rows(f.tape_rows()), rows(f.block_scratch_rows()));
+        let (mut acc, mut acc_lanes) = (vec![0.0; d], rows(f.acc_lane_rows()));
+        let u = vec![0.1; d];
+        for lanes in [LANES, 13] {
+            let n = allocations_during(|| {
+                f.eval_block(&mut EvalArgs {
+                    lanes,
+                    u: &u,
+                    x: &x,
+                    out: &mut out,
+                    tape: &mut tape,
+                    scratch: &mut scratch,
+                });
+                f.vjp_block(&mut VjpArgs {
+                    lanes,
+                    u: &u,
+                    x: &x,
+                    tape: &tape,
+                    w: &w,
+                    out_x: &mut out,
+                    acc_u: &mut acc,
+                    acc_lanes: &mut acc_lanes,
+                    scratch: &mut scratch,
+                });
+            });
+            assert_eq!(n, 0, "{} allocates in its block methods ({lanes} lanes)", f.describe());
+        }
+    }
+}

@@ -11,6 +11,7 @@
 
 use super::discrete::{GradProblem, LossGrad};
 use crate::integrate::rk4::Rk4;
+use crate::integrate::Term;
 use crate::integrate::{Scheme, Workspace, BLOCK};
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -67,7 +68,7 @@ fn block(prob: &GradProblem, first: usize, xs: &[f64], u: &[f64], rho: &[f64]) -
             let k = j / (2 * s);
             let (prev, next) = traj.split_at_mut((j + 1) * m);
             next[..m].copy_from_slice(&prev[j * m..]);
-            Rk4.step(f, &u[k * d..(k + 1) * d], 0.5 * h, &mut next[..m], &mut ws);
+            Rk4.step(&Term::rate(f, &u[k * d..(k + 1) * d], 0.5 * h), &mut next[..m], &mut ws);
             if let Some(c) = next[..m].iter().position(|v| !v.is_finite()) {
                 return Err(Error::numerical(
                     format!("non-finite state (component {c}) in the adjoint's forward sweep"),

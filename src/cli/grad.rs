@@ -9,7 +9,7 @@ use crate::adjoint::pontryagin;
 use crate::control::Control;
 use crate::output::run::write_file_atomic;
 use crate::output::table::{read_matrix_csv, Table};
-use crate::scenario::setup::Setup;
+use crate::problem::Setup;
 use crate::scenario::ScenarioFile;
 use crate::{Error, Result};
 use serde_json::json;

@@ -3,12 +3,26 @@
 //! A [`Control`] is sampled per interval of a [`TimeGrid`]: the trainable controls are piecewise constant on K equal
 //! intervals ("one layer per interval", SPEC §1), and an integrator freezes the control inside an interval — an RK4
 //! stage at the right end of interval k still uses u_k. The trait also exposes the increment ΔU_k = ∫ u dt over an
-//! interval, which is what a Young/rough-path scheme consumes (SPEC §2): a path-driven control (fBm, piecewise-linear
-//! data) implements `increment` directly and slots in without touching the fixed-step engine.
+//! interval and, for path-driven controls, the path's own increment and Lévy area ([`Control::path_increment`]),
+//! which is what a Young/rough-path scheme consumes (SPEC §2): a path-driven control (fBm, piecewise-linear data)
+//! implements them and slots in without touching the fixed-step engine. [`Control::regularity`] tells the order
+//! a scheme can reach with it.
 
 mod piecewise;
 
-pub use piecewise::PiecewiseConstant;
+pub use piecewise::{PiecewiseConstant, PiecewiseView, RowsMut};
+
+pub use crate::integrate::PathIncrement;
+
+/// How regular a driving path is; the strong order of a scheme depends on it (SPEC §2).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Regularity {
+    /// Piecewise smooth (rates on intervals, smooth formulas): classical orders.
+    Smooth,
+    /// α-Hölder with α ∈ (0, 1] (fBm with Hurst H: α just below H).
+    Holder(f64),
+}
 
 /// K equal intervals of [0, T].
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -48,5 +62,15 @@ pub trait Control: Send + Sync {
         for (o, v) in out.iter_mut().zip(self.value(k)) {
             *o = v * h;
         }
+    }
+    /// For a path-driven control: the path's increment over interval k and its Lévy area when known (`None`
+    /// for rates, whose increment is u_k h and whose area is 0).
+    fn path_increment(&self, k: usize) -> Option<PathIncrement<'_>> {
+        let _ = k;
+        None
+    }
+    /// The regularity of the driving path.
+    fn regularity(&self) -> Regularity {
+        Regularity::Smooth
     }
 }

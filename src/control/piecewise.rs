@@ -54,6 +54,52 @@ impl Control for PiecewiseConstant {
     }
 }
 
+/// A borrowed K × d table of rates (the trainer's parameter vector seen as a control), without copying.
+#[derive(Clone, Copy, Debug)]
+pub struct PiecewiseView<'a> {
+    grid: TimeGrid,
+    d: usize,
+    values: &'a [f64],
+}
+
+impl<'a> PiecewiseView<'a> {
+    /// View K × d row-major `values` on `grid`. Panics on a length mismatch (callers validate input first).
+    pub fn new(grid: TimeGrid, d: usize, values: &'a [f64]) -> Self {
+        assert_eq!(values.len(), grid.intervals * d, "control values must be K × d");
+        Self { grid, d, values }
+    }
+}
+
+impl Control for PiecewiseView<'_> {
+    fn dim(&self) -> usize {
+        self.d
+    }
+    fn grid(&self) -> TimeGrid {
+        self.grid
+    }
+    fn value(&self, k: usize) -> &[f64] {
+        &self.values[k * self.d..(k + 1) * self.d]
+    }
+}
+
+/// Mutable rows of a K × d table (per-interval gradient accumulators), so that no engine loop slices by hand.
+#[derive(Debug)]
+pub struct RowsMut<'a> {
+    d: usize,
+    values: &'a mut [f64],
+}
+
+impl<'a> RowsMut<'a> {
+    /// Rows of `d` numbers of `values`.
+    pub fn new(d: usize, values: &'a mut [f64]) -> Self {
+        Self { d, values }
+    }
+    /// Row k.
+    pub fn row(&mut self, k: usize) -> &mut [f64] {
+        &mut self.values[k * self.d..(k + 1) * self.d]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! ReLU, leaky ReLU and |·| are positively homogeneous (σ(λz) = λσ(z), λ > 0), which the time-scaling results of
 //! SPEC §4 need; [`Activation::is_positively_homogeneous`] says which.
 
+use crate::simd::{sigmoid_k, tanh_k, Arith, Lanes};
 use serde::{Deserialize, Serialize};
 
 /// An activation function, applied componentwise.
@@ -104,6 +105,41 @@ impl Activation {
         }
     }
 
+    /// val = σ(z) and der = σ'(z) over the first `n` lanes, branch-free and vectorised (the kernels of
+    /// [`crate::simd`]: tanh and sigmoid within 2 ulp; the kinks of ReLU / leaky ReLU / |·| take the right
+    /// derivative, as [`Activation::deriv`]). `val` may not alias `z`.
+    #[inline(always)]
+    pub fn eval_deriv_lanes<A: Arith>(&self, n: usize, z: &Lanes, val: &mut Lanes, der: &mut Lanes) {
+        self.eval_deriv_slice::<A>(&z[..n], &mut val[..n], &mut der[..n])
+    }
+
+    /// [`Activation::eval_deriv_lanes`] over flat slices of any (equal) length — several rows at once, so one
+    /// loop (and one set of broadcast constants) covers a whole block.
+    #[inline(always)]
+    pub fn eval_deriv_slice<A: Arith>(&self, z: &[f64], val: &mut [f64], der: &mut [f64]) {
+        struct Slices<'a, A> {
+            z: &'a [f64],
+            val: &'a mut [f64],
+            der: &'a mut [f64],
+            arith: std::marker::PhantomData<A>,
+        }
+        impl<A: Arith> ActVisitor for Slices<'_, A> {
+            type Out = ();
+            #[inline(always)]
+            fn visit<F: ActFn>(self, f: F) {
+                for ((v, d), &zi) in self.val.iter_mut().zip(self.der.iter_mut()).zip(self.z) {
+                    (*v, *d) = f.ed::<A>(zi);
+                }
+            }
+        }
+        self.visit(Slices::<A> {
+            z,
+            val,
+            der,
+            arith: std::marker::PhantomData,
+        })
+    }
+
     /// Whether σ is smooth (C^∞), so that Lie brackets and order tests apply.
     pub fn is_smooth(&self) -> bool {
         matches!(
@@ -146,6 +182,111 @@ impl Activation {
             Activation::Sigmoid => "sigmoid".into(),
             Activation::Polynomial { coeffs } => format!("polynomial{coeffs:?}"),
             Activation::Identity => "identity".into(),
+        }
+    }
+}
+
+/// One activation as a function object, so that kernels are instantiated per activation with the match on
+/// [`Activation`] hoisted out of their lane loops ([`Activation::visit`]).
+pub trait ActFn: Copy {
+    /// (σ(z), σ'(z)), branch-free (the kinks take the right derivative, as [`Activation::deriv`]).
+    fn ed<A: Arith>(self, z: f64) -> (f64, f64);
+}
+
+/// A computation generic over the activation function ([`Activation::visit`]).
+pub trait ActVisitor {
+    /// What it returns.
+    type Out;
+    /// Run with activation `f`.
+    fn visit<F: ActFn>(self, f: F) -> Self::Out;
+}
+
+/// tanh as an [`ActFn`].
+#[derive(Clone, Copy)]
+pub struct TanhF;
+/// The logistic sigmoid as an [`ActFn`].
+#[derive(Clone, Copy)]
+pub struct SigmoidF;
+/// ReLU as an [`ActFn`].
+#[derive(Clone, Copy)]
+pub struct ReluF;
+/// Leaky ReLU (slope) as an [`ActFn`].
+#[derive(Clone, Copy)]
+pub struct LeakyF(pub f64);
+/// |·| as an [`ActFn`].
+#[derive(Clone, Copy)]
+pub struct AbsF;
+/// A polynomial Σ c_k z^k as an [`ActFn`].
+#[derive(Clone, Copy)]
+pub struct PolyF<'a>(pub &'a [f64]);
+/// The identity as an [`ActFn`].
+#[derive(Clone, Copy)]
+pub struct IdentityF;
+
+impl ActFn for TanhF {
+    #[inline(always)]
+    fn ed<A: Arith>(self, z: f64) -> (f64, f64) {
+        let t = tanh_k::<A>(z);
+        (t, A::madd(-t, t, 1.0))
+    }
+}
+impl ActFn for SigmoidF {
+    #[inline(always)]
+    fn ed<A: Arith>(self, z: f64) -> (f64, f64) {
+        sigmoid_k::<A>(z)
+    }
+}
+impl ActFn for ReluF {
+    #[inline(always)]
+    fn ed<A: Arith>(self, z: f64) -> (f64, f64) {
+        (z.max(0.0), if z >= 0.0 { 1.0 } else { 0.0 })
+    }
+}
+impl ActFn for LeakyF {
+    #[inline(always)]
+    fn ed<A: Arith>(self, z: f64) -> (f64, f64) {
+        (
+            if z > 0.0 { z } else { self.0 * z },
+            if z >= 0.0 { 1.0 } else { self.0 },
+        )
+    }
+}
+impl ActFn for AbsF {
+    #[inline(always)]
+    fn ed<A: Arith>(self, z: f64) -> (f64, f64) {
+        (z.abs(), if z >= 0.0 { 1.0 } else { -1.0 })
+    }
+}
+impl ActFn for PolyF<'_> {
+    #[inline(always)]
+    fn ed<A: Arith>(self, z: f64) -> (f64, f64) {
+        let (mut v, mut d) = (0.0, 0.0);
+        for &c in self.0.iter().rev() {
+            d = A::madd(d, z, v);
+            v = A::madd(v, z, c);
+        }
+        (v, d)
+    }
+}
+impl ActFn for IdentityF {
+    #[inline(always)]
+    fn ed<A: Arith>(self, z: f64) -> (f64, f64) {
+        (z, 1.0)
+    }
+}
+
+impl Activation {
+    /// Run `v` with this activation as an [`ActFn`] (one instantiation per activation family).
+    #[inline(always)]
+    pub fn visit<V: ActVisitor>(&self, v: V) -> V::Out {
+        match self {
+            Activation::Tanh => v.visit(TanhF),
+            Activation::Sigmoid => v.visit(SigmoidF),
+            Activation::Relu => v.visit(ReluF),
+            Activation::LeakyRelu { slope } => v.visit(LeakyF(*slope)),
+            Activation::Abs => v.visit(AbsF),
+            Activation::Polynomial { coeffs } => v.visit(PolyF(coeffs)),
+            Activation::Identity => v.visit(IdentityF),
         }
     }
 }

@@ -1,9 +1,21 @@
-//! Vector fields f(x, u) of the controlled ODE dX/dt = f(X, u(t)) (SPEC §1), evaluated one point at a time.
+//! Vector fields f(x, u) of the controlled ODE dX/dt = f(X, u(t)) (SPEC §1).
 //!
 //! Every family provides the exact derivatives later stages need, split by capability and in place
-//! (ARCHITECTURE habit 3): the value, the Jacobian–vector product (∂f/∂x) v, and the vector–Jacobian products
-//! (∂f/∂x)ᵀ w and (∂f/∂u)ᵀ w. Methods never allocate: each takes a `scratch` slice of at least
-//! [`VectorField::scratch_len`] numbers, sized once per worker.
+//! (ARCHITECTURE habit 3), in two forms:
+//!
+//! * **block methods** — the engine's: [`VectorField::eval_block`] and [`VectorField::vjp_block`] act on a block
+//!   of up to [`LANES`] points in structure-of-arrays layout (one row of lanes per component). The evaluation
+//!   fills a *tape* with what the reverse product needs (σ'(z), σ(x), an MLP's activations), so the reverse
+//!   sweep never recomputes the field. Families implement them through [`crate::simd::BlockKernels`] (one
+//!   kernel, generic over the arithmetic, run under the CPU's best instruction set); the defaults loop the
+//!   per-point methods over the lanes, so a new family works on day one and becomes fast when it overrides them;
+//! * **per-point methods** — for the adaptive reference solver, the Lie tools, the continuous adjoint and tests:
+//!   the value, the Jacobian–vector product (∂f/∂x) v, and the vector–Jacobian products (∂f/∂x)ᵀ w and
+//!   (∂f/∂u)ᵀ w.
+//!
+//! No method allocates: each takes scratch sized once per worker ([`VectorField::scratch_len`],
+//! [`VectorField::block_scratch_rows`]). Control-affine families also expose their basis fields V_j through
+//! [`ControlAffine`] (what the Young schemes need: Σ_j V_j ΔU^j and Σ_{j,l} (DV_l V_j) ΔU^j ΔU^l).
 //!
 //! Families: [`affine::AffineField`] (Σ_j u_j V_j(x) with linear, constant, polynomial or random-feature V_j),
 //! [`node::Node`] (σ(Wx + b)), [`node::Node2`] (Wσ(x) + b), [`node::ResNetField`] (σ(Wx)), [`mlp::Mlp`] (an MLP
@@ -16,9 +28,19 @@ pub mod node;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use crate::simd::{EvalArgs, VjpArgs};
 pub use activation::Activation;
 
+use crate::simd::{Lanes, LANES};
 use nalgebra::DMatrix;
+
+/// A control-affine field f(x, u) = Σ_j u_j V_j(x) (SPEC §1 (affine)), seen through its basis fields.
+pub trait ControlAffine {
+    /// out = V_j(x).
+    fn basis_eval(&self, j: usize, x: &[f64], out: &mut [f64]);
+    /// out = DV_j(x) · v.
+    fn basis_jvp(&self, j: usize, x: &[f64], v: &[f64], out: &mut [f64]);
+}
 
 /// A controlled vector field f : R^m × R^d → R^m.
 pub trait VectorField: Send + Sync {
@@ -47,6 +69,88 @@ pub trait VectorField: Send + Sync {
     }
     /// Short human-readable description (for manifests and `lieflow list`).
     fn describe(&self) -> String;
+
+    /// Rows of tape one [`VectorField::eval_block`] fills for [`VectorField::vjp_block`] (default 0: the default
+    /// reverse product recomputes from x).
+    fn tape_rows(&self) -> usize {
+        0
+    }
+    /// Rows of per-lane gradient accumulators [`VectorField::vjp_block`] uses ([`crate::simd::GradAcc`]): d for
+    /// families with few control values (no horizontal sum per call), 0 (the default) for those that reduce
+    /// into `acc_u` themselves.
+    fn acc_lane_rows(&self) -> usize {
+        0
+    }
+    /// Working rows of lanes the block methods need.
+    fn block_scratch_rows(&self) -> usize {
+        // The defaults: per-point scratch and four m-vectors, packed into rows.
+        (self.scratch_len() + 4 * self.state_dim()).div_ceil(LANES)
+    }
+    /// out = f(x, u) for the first `lanes` points of the block, filling the tape (see [`EvalArgs`]).
+    /// Default: [`VectorField::eval`] lane by lane.
+    fn eval_block(&self, a: &mut EvalArgs) {
+        per_point_eval_block(self, a)
+    }
+    /// out_x = (∂f/∂x)ᵀ w and acc_u += Σ_lanes (∂f/∂u)ᵀ w at the points whose evaluation filled the tape (see
+    /// [`VjpArgs`]). Default: [`VectorField::vjp_both`] lane by lane, accumulating in lane order.
+    fn vjp_block(&self, a: &mut VjpArgs) {
+        per_point_vjp_block(self, a)
+    }
+    /// The basis fields, when f is control-affine (f(x, u) = Σ_j u_j V_j(x)).
+    fn control_affine(&self) -> Option<&dyn ControlAffine> {
+        None
+    }
+}
+
+/// [`VectorField::eval_block`] by the per-point [`VectorField::eval`], lane by lane (the default; needs
+/// `scratch_len() + 4m` numbers of block scratch).
+pub fn per_point_eval_block<F: VectorField + ?Sized>(f: &F, a: &mut EvalArgs) {
+    let m = f.state_dim();
+    let flat = lanes_flat(a.scratch);
+    let (xp, rest) = flat.split_at_mut(m);
+    let (fp, s) = rest.split_at_mut(m);
+    for p in 0..a.lanes {
+        gather(a.x, p, xp);
+        f.eval(xp, a.u, fp, s);
+        scatter(fp, a.out, p);
+    }
+}
+
+/// [`VectorField::vjp_block`] by the per-point [`VectorField::vjp_both`], lane by lane, accumulating ∂/∂u into
+/// `acc_u` in lane order (the default; the tape is not read).
+pub fn per_point_vjp_block<F: VectorField + ?Sized>(f: &F, a: &mut VjpArgs) {
+    let m = f.state_dim();
+    let flat = lanes_flat(a.scratch);
+    let (xp, rest) = flat.split_at_mut(m);
+    let (wp, rest) = rest.split_at_mut(m);
+    let (op, s) = rest.split_at_mut(m);
+    for p in 0..a.lanes {
+        gather(a.x, p, xp);
+        gather(a.w, p, wp);
+        f.vjp_both(xp, a.u, wp, op, a.acc_u, s);
+        scatter(op, a.out_x, p);
+    }
+}
+
+/// Rows of lanes as one flat slice of numbers (scratch for the per-point defaults).
+fn lanes_flat(rows: &mut [Lanes]) -> &mut [f64] {
+    rows.as_flattened_mut()
+}
+
+/// Point p of a block (one number per row).
+#[inline]
+pub fn gather(rows: &[Lanes], p: usize, out: &mut [f64]) {
+    for (o, r) in out.iter_mut().zip(rows) {
+        *o = r[p];
+    }
+}
+
+/// Write point p of a block.
+#[inline]
+pub fn scatter(v: &[f64], rows: &mut [Lanes], p: usize) {
+    for (r, &x) in rows.iter_mut().zip(v) {
+        r[p] = x;
+    }
 }
 
 /// Dense ∂f/∂x (m × m), assembled column by column from [`VectorField::jvp_x`]. Allocates: for tests,

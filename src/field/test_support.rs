@@ -116,6 +116,104 @@ pub fn check_field(f: &dyn VectorField, x: &[f64], u: &[f64], rng: &mut ChaCha8R
     (jx.amax(), ju.amax())
 }
 
+/// Checks the block methods of `f` against its per-point methods at the points `xs` (one per lane, at most
+/// [`crate::simd::LANES`]) with control u: eval_block = eval lane by lane, vjp_block = (vjp_x per lane, Σ_lanes
+/// vjp_u_acc), relative to max(1, |value|), with poisoned outputs, tape and scratch (a block method must write
+/// everything it later reads). Also checks that lanes beyond `xs.len()` are left untouched. The tolerance allows
+/// the block kernels' own rounding (fused multiply–adds, the vectorised transcendentals).
+pub fn check_block(f: &dyn VectorField, xs: &[Vec<f64>], u: &[f64], rng: &mut ChaCha8Rng) {
+    use crate::simd::{EvalArgs, Lanes, VjpArgs, LANES};
+    const TOL: f64 = 1e-12;
+    let (m, d) = (f.state_dim(), f.control_dim());
+    let n = xs.len();
+    assert!((1..=LANES).contains(&n));
+    let name = f.describe();
+    let rows = |k: usize, v: f64| vec![[v; LANES]; k];
+    let mut x = rows(m, 0.0);
+    let mut w = rows(m, 0.0);
+    let ws: Vec<Vec<f64>> = (0..n).map(|_| normal_vec(rng, m)).collect();
+    for p in 0..n {
+        super::scatter(&xs[p], &mut x, p);
+        super::scatter(&ws[p], &mut w, p);
+    }
+    let sentinel = 12345.5;
+    let mut out = rows(m, f64::NAN);
+    for r in out.iter_mut() {
+        r[n..].iter_mut().for_each(|v| *v = sentinel);
+    }
+    let mut tape = rows(f.tape_rows(), f64::NAN);
+    let mut scratch = rows(f.block_scratch_rows(), f64::NAN);
+    f.eval_block(&mut EvalArgs {
+        lanes: n,
+        u,
+        x: &x,
+        out: &mut out,
+        tape: &mut tape,
+        scratch: &mut scratch,
+    });
+    let mut s = vec![f64::NAN; f.scratch_len()];
+    let close = |a: f64, b: f64| (a - b).abs() <= TOL * b.abs().max(1.0);
+    let mut want = vec![0.0; m];
+    for p in 0..n {
+        f.eval(&xs[p], u, &mut want, &mut s);
+        for c in 0..m {
+            assert!(
+                close(out[c][p], want[c]),
+                "{name}: eval_block lane {p} comp {c}: {} vs {}",
+                out[c][p],
+                want[c]
+            );
+        }
+    }
+    let n8 = n.div_ceil(8) * 8;
+    assert!(
+        out.iter().all(|r: &Lanes| r[n8..].iter().all(|&v| v == sentinel)),
+        "{name}: eval_block wrote beyond the lanes' 8-lane vectors"
+    );
+    let mut out_x = rows(m, f64::NAN);
+    let mut acc = vec![0.0; d];
+    let mut acc_lanes = rows(f.acc_lane_rows(), 0.0);
+    let mut scratch = rows(f.block_scratch_rows(), f64::NAN);
+    f.vjp_block(&mut VjpArgs {
+        lanes: n,
+        u,
+        x: &x,
+        tape: &tape,
+        w: &w,
+        out_x: &mut out_x,
+        acc_u: &mut acc,
+        acc_lanes: &mut acc_lanes,
+        scratch: &mut scratch,
+    });
+    crate::simd::GradAcc {
+        lanes: &mut acc_lanes,
+        reduced: &mut acc,
+    }
+    .flush();
+    let mut want_u = vec![0.0; d];
+    for p in 0..n {
+        f.vjp_x(&xs[p], u, &ws[p], &mut want, &mut s);
+        for c in 0..m {
+            assert!(
+                close(out_x[c][p], want[c]),
+                "{name}: vjp_block x lane {p} comp {c}: {} vs {}",
+                out_x[c][p],
+                want[c]
+            );
+        }
+        f.vjp_u_acc(&xs[p], u, &ws[p], &mut want_u, &mut s);
+    }
+    let scale = want_u.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+    for j in 0..d {
+        assert!(
+            (acc[j] - want_u[j]).abs() <= 1e-11 * scale,
+            "{name}: vjp_block u[{j}]: {} vs {}",
+            acc[j],
+            want_u[j]
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,21 +1,27 @@
 //! Time integration of the ensemble ODE dX_i/dt = f(X_i, u(t)) (SPEC §2).
 //!
-//! Fixed-step schemes implement [`Scheme`]: one step of one point with the control frozen, plus the step's exact
-//! reverse (vector–Jacobian) product, so the discrete adjoint is generic over schemes (ARCHITECTURE habit 3) and a
-//! new scheme is one file plus one line in [`SchemeKind`]. The adaptive reference solver ([`mod@reference`]) wraps
+//! Fixed-step schemes implement [`Scheme`]: a step of a whole block of points with the control frozen (a
+//! [`Term`]: field × control over the step), plus the step's exact reverse (vector–Jacobian) product from a
+//! tape, so the discrete adjoint is generic over schemes (ARCHITECTURE habits 1, 3) and a new scheme is one file
+//! plus one line in [`SchemeKind`]. The adaptive reference solver ([`mod@reference`]) wraps
 //! `ode_solvers::Dopri5`, restarted at every control switch. [`simulate`] drives any of them over a whole ensemble,
 //! in fixed-size blocks of points run in parallel with rayon, so results are bit-identical for any thread count.
 
+pub mod block;
 pub mod euler;
 pub mod reference;
 pub mod rk4;
 mod simulate;
+mod term;
 
 pub use simulate::{save_times, simulate, simulate_observed, SaveAt, Solver, Trajectory, BLOCK};
+pub use term::{PathIncrement, Term};
 
+use crate::control::Regularity;
 use crate::field::VectorField;
+use crate::simd::{GradAcc, Lanes};
 
-/// Per-worker scratch memory for a scheme, allocated once and reused for every step.
+/// Per-worker scratch memory for a scheme's per-point step, allocated once and reused for every step.
 #[derive(Clone, Debug)]
 pub struct Workspace {
     /// Stage storage for the scheme (length [`Scheme::workspace_len`]).
@@ -34,28 +40,43 @@ impl Workspace {
     }
 }
 
-/// A one-step method x_{n+1} = Ψ_h(x_n; u) with the control u frozen over the step.
+/// A one-step method x_{n+1} = Ψ(x_n; term): the term is the field with the control frozen over the step
+/// ([`Term`]). Every scheme steps whole blocks of points ([`Scheme::step_block`]) and reverses a block step
+/// exactly ([`Scheme::step_block_vjp`]) from the tape its forward step wrote, so the discrete adjoint is generic
+/// over schemes and a new scheme is its file plus one line in [`SchemeKind`]. The per-point
+/// [`Scheme::step`] serves the continuous adjoint, the Lie tools and tests.
 pub trait Scheme: Send + Sync {
     /// Name used in scenarios and outputs.
     fn name(&self) -> &'static str;
-    /// Classical order for smooth fields (the convergence test checks it).
-    fn order(&self) -> u32;
-    /// Numbers of workspace the scheme needs for state dimension m.
+    /// Strong order for a driver of the given regularity (smooth: the classical order); the convergence test
+    /// checks every registered scheme against it.
+    fn order(&self, driver: Regularity) -> f64;
+    /// Field evaluations per step.
+    fn stages(&self) -> usize;
+    /// Numbers of per-point workspace the scheme needs for state dimension m.
     fn workspace_len(&self, m: usize) -> usize;
-    /// x ← Ψ_h(x; u).
-    fn step(&self, f: &dyn VectorField, u: &[f64], h: f64, x: &mut [f64], ws: &mut Workspace);
-    /// Reverse of one step. On entry `lam` = ∂J/∂x_{n+1}; on exit `lam` = ∂J/∂x_n = (∂Ψ/∂x)ᵀ lam, and
-    /// `gu` += (∂Ψ/∂u)ᵀ lam. `x` is x_n (the state before the step); stages are recomputed from it.
-    #[allow(clippy::too_many_arguments)]
-    fn step_vjp(
+    /// x ← Ψ(x; term), one point.
+    fn step(&self, term: &Term, x: &mut [f64], ws: &mut Workspace);
+    /// Tape rows one block step writes for field `f`: every stage's input ξ_s (m rows) and the field's tape.
+    /// The first m rows are the step's start x_n (the discrete adjoint reads them back).
+    fn tape_rows(&self, f: &dyn VectorField) -> usize {
+        self.stages() * (f.state_dim() + f.tape_rows())
+    }
+    /// Working rows of lanes a block step or its reverse needs for field `f` (field scratch included).
+    fn block_work_rows(&self, f: &dyn VectorField) -> usize;
+    /// x ← Ψ(x; term) for the first `lanes` points of a block (m rows); `tape` (length [`Scheme::tape_rows`])
+    /// receives what [`Scheme::step_block_vjp`] needs.
+    fn step_block(&self, term: &Term, lanes: usize, x: &mut [Lanes], tape: &mut [Lanes], work: &mut [Lanes]);
+    /// Reverse of one block step. On entry `lam` = ∂J/∂x_{n+1}; on exit `lam` = (∂Ψ/∂x)ᵀ lam = ∂J/∂x_n, and
+    /// `acc` += Σ_lanes (∂Ψ/∂u)ᵀ lam. Reads the tape of the forward step (no field re-evaluation).
+    fn step_block_vjp(
         &self,
-        f: &dyn VectorField,
-        u: &[f64],
-        h: f64,
-        x: &[f64],
-        lam: &mut [f64],
-        gu: &mut [f64],
-        ws: &mut Workspace,
+        term: &Term,
+        lanes: usize,
+        tape: &[Lanes],
+        lam: &mut [Lanes],
+        acc: &mut GradAcc,
+        work: &mut [Lanes],
     );
 }
 
@@ -99,4 +120,10 @@ pub(crate) fn axpy_into(out: &mut [f64], x: &[f64], a: f64, y: &[f64]) {
     for ((o, xi), yi) in out.iter_mut().zip(x).zip(y) {
         *o = xi + a * yi;
     }
+}
+
+/// Rows of `rows` split off the front of a buffer (`rows`, the rest).
+#[inline]
+pub(crate) fn take(buf: &mut [Lanes], rows: usize) -> (&mut [Lanes], &mut [Lanes]) {
+    buf.split_at_mut(rows)
 }

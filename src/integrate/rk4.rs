@@ -1,26 +1,44 @@
 //! Classical Runge–Kutta (1/6, 2/6, 2/6, 1/6) with the control frozen over the step (SPEC §1–2):
-//!   k1 = f(x), k2 = f(x + h/2 k1), k3 = f(x + h/2 k2), k4 = f(x + h k3), x⁺ = x + h/6 (k1 + 2k2 + 2k3 + k4).
-//! Reverse step (exact discrete adjoint of the above), with λ = ∂J/∂x⁺:
-//!   k̄4 = h/6 λ, ȳ4 = J(y4)ᵀ k̄4;  k̄3 = h/3 λ + h ȳ4, ȳ3 = J(y3)ᵀ k̄3;  k̄2 = h/3 λ + h/2 ȳ3, ȳ2 = J(y2)ᵀ k̄2;
-//!   k̄1 = h/6 λ + h/2 ȳ2;  λ_n = λ + ȳ4 + ȳ3 + ȳ2 + J(x)ᵀ k̄1;  ḡ_u += Σ_s J_u(y_s)ᵀ k̄s.
+//!   k1 = f(ξ1), ξ1 = x;  k2 = f(ξ2), ξ2 = x + h/2 k1;  k3 = f(ξ3), ξ3 = x + h/2 k2;  k4 = f(ξ4), ξ4 = x + h k3;
+//!   x⁺ = x + h/6 (k1 + 2k2 + 2k3 + k4).
+//! Reverse step (exact discrete adjoint of the above), with λ = ∂J/∂x⁺ and J(ξ)ᵀ the field's reverse product:
+//!   k̄4 = h/6 λ, ȳ4 = J(ξ4)ᵀ k̄4;  k̄3 = h/3 λ + h ȳ4, ȳ3 = J(ξ3)ᵀ k̄3;  k̄2 = h/3 λ + h/2 ȳ3, ȳ2 = J(ξ2)ᵀ k̄2;
+//!   k̄1 = h/6 λ + h/2 ȳ2, ȳ1 = J(ξ1)ᵀ k̄1;  λ_n = λ + ȳ4 + ȳ3 + ȳ2 + ȳ1;  ḡ_u += Σ_s J_u(ξs)ᵀ k̄s.
+//! Tape of a block step: for s = 1..4, [ξs | the field's tape at ξs] — the reverse never re-evaluates the field.
 
-use super::{axpy_into, Scheme, Workspace};
-use crate::field::VectorField;
+use super::{axpy_into, take, Scheme, Term, Workspace};
+use crate::control::Regularity;
+use crate::field::{EvalArgs, VectorField, VjpArgs};
+use crate::simd::{
+    dispatch, lane_axpy, lane_axpy_into, lane_lincomb_into, row_add, row_copy, row_scale_into, Arith, GradAcc, Kernel,
+    Lanes,
+};
 
-/// Classical RK4, order 4.
+/// Classical RK4: order 4 for smooth drivers. For an α-Hölder path of non-commuting fields it matches the
+/// simplified step-2 scheme's rate 2α − ½ (its second-order terms are the symmetric ½ ΔU^j ΔU^l ones; the Lévy
+/// area is missing, SPEC §2).
 pub struct Rk4;
+
+const B: [f64; 4] = [1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0];
 
 impl Scheme for Rk4 {
     fn name(&self) -> &'static str {
         "rk4"
     }
-    fn order(&self) -> u32 {
+    fn order(&self, driver: Regularity) -> f64 {
+        match driver {
+            Regularity::Smooth => 4.0,
+            Regularity::Holder(a) => 2.0 * a - 0.5,
+        }
+    }
+    fn stages(&self) -> usize {
         4
     }
     fn workspace_len(&self, m: usize) -> usize {
-        8 * m
+        5 * m
     }
-    fn step(&self, f: &dyn VectorField, u: &[f64], h: f64, x: &mut [f64], ws: &mut Workspace) {
+    fn step(&self, term: &Term, x: &mut [f64], ws: &mut Workspace) {
+        let (f, u, h) = (term.field, term.u, term.h);
         let m = x.len();
         let (k1, rest) = ws.buf.split_at_mut(m);
         let (k2, rest) = rest.split_at_mut(m);
@@ -40,59 +58,144 @@ impl Scheme for Rk4 {
             x[i] += c * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
         }
     }
-    #[allow(clippy::too_many_arguments)]
-    fn step_vjp(
+    fn block_work_rows(&self, f: &dyn VectorField) -> usize {
+        3 * f.state_dim() + f.block_scratch_rows()
+    }
+    fn step_block(&self, term: &Term, lanes: usize, x: &mut [Lanes], tape: &mut [Lanes], work: &mut [Lanes]) {
+        dispatch(&mut Forward {
+            term,
+            lanes,
+            x,
+            tape,
+            work,
+        })
+    }
+    fn step_block_vjp(
         &self,
-        f: &dyn VectorField,
-        u: &[f64],
-        h: f64,
-        x: &[f64],
-        lam: &mut [f64],
-        gu: &mut [f64],
-        ws: &mut Workspace,
+        term: &Term,
+        lanes: usize,
+        tape: &[Lanes],
+        lam: &mut [Lanes],
+        acc: &mut GradAcc,
+        work: &mut [Lanes],
     ) {
-        let m = x.len();
-        let (y2, rest) = ws.buf.split_at_mut(m);
-        let (y3, rest) = rest.split_at_mut(m);
-        let (y4, rest) = rest.split_at_mut(m);
-        let (k, rest) = rest.split_at_mut(m);
-        let (kbar, rest) = rest.split_at_mut(m);
-        let (ybar, rest) = rest.split_at_mut(m);
-        let acc = &mut rest[..m];
-        let s = &mut ws.field;
-        // Recompute the stage inputs from x_n.
-        f.eval(x, u, k, s);
-        axpy_into(y2, x, 0.5 * h, k);
-        f.eval(y2, u, k, s);
-        axpy_into(y3, x, 0.5 * h, k);
-        f.eval(y3, u, k, s);
-        axpy_into(y4, x, h, k);
-        acc.copy_from_slice(lam);
-        // Stage 4.
-        for i in 0..m {
-            kbar[i] = h / 6.0 * lam[i];
+        dispatch(&mut Reverse {
+            term,
+            lanes,
+            tape,
+            lam,
+            acc,
+            work,
+        })
+    }
+}
+
+/// One block step (a [`Kernel`], so the row arithmetic runs with the CPU's best instruction set).
+struct Forward<'a, 'b> {
+    term: &'a Term<'b>,
+    lanes: usize,
+    x: &'a mut [Lanes],
+    tape: &'a mut [Lanes],
+    work: &'a mut [Lanes],
+}
+
+impl Kernel for Forward<'_, '_> {
+    #[inline(always)]
+    fn run<A: Arith>(&mut self) {
+        let (term, n) = (self.term, self.lanes);
+        let f = term.field;
+        let (m, h) = (f.state_dim(), term.h);
+        let per = m + f.tape_rows();
+        let (k, rest) = take(self.work, m);
+        let (sum, scratch) = take(rest, m);
+        let c = [0.0, 0.5 * h, 0.5 * h, h];
+        for (s, &cs) in c.iter().enumerate() {
+            let (xi, ftape) = take(&mut self.tape[s * per..(s + 1) * per], m);
+            if s == 0 {
+                for (r, xr) in xi.iter_mut().zip(self.x.iter()) {
+                    row_copy(n, r, xr);
+                }
+            } else {
+                for ((r, xr), kr) in xi.iter_mut().zip(self.x.iter()).zip(k.iter()) {
+                    lane_axpy_into::<A>(n, r, cs, kr, xr);
+                }
+            }
+            f.eval_block(&mut EvalArgs {
+                lanes: n,
+                u: term.u,
+                x: xi,
+                out: k,
+                tape: ftape,
+                scratch,
+            });
+            // sum = k1 + 2 k2 + 2 k3 + k4, accumulated stage by stage.
+            let wgt = if s == 0 || s == 3 { 1.0 } else { 2.0 };
+            for (ar, kr) in sum.iter_mut().zip(k.iter()) {
+                if s == 0 {
+                    row_copy(n, ar, kr);
+                } else {
+                    lane_axpy::<A>(n, ar, wgt, kr);
+                }
+            }
         }
-        f.vjp_both(y4, u, kbar, ybar, gu, s);
-        // Stage 3: y4 = x + h k3.
-        for i in 0..m {
-            acc[i] += ybar[i];
-            kbar[i] = h / 3.0 * lam[i] + h * ybar[i];
+        for (xr, ar) in self.x[..m].iter_mut().zip(sum.iter()) {
+            lane_axpy::<A>(n, xr, h / 6.0, ar);
         }
-        f.vjp_both(y3, u, kbar, ybar, gu, s);
-        // Stage 2: y3 = x + h/2 k2.
-        for i in 0..m {
-            acc[i] += ybar[i];
-            kbar[i] = h / 3.0 * lam[i] + 0.5 * h * ybar[i];
+    }
+}
+
+/// The exact reverse of one block step (a [`Kernel`]).
+struct Reverse<'a, 'b, 'c> {
+    term: &'a Term<'b>,
+    lanes: usize,
+    tape: &'a [Lanes],
+    lam: &'a mut [Lanes],
+    acc: &'a mut GradAcc<'c>,
+    work: &'a mut [Lanes],
+}
+
+impl Kernel for Reverse<'_, '_, '_> {
+    #[inline(always)]
+    fn run<A: Arith>(&mut self) {
+        let (term, n) = (self.term, self.lanes);
+        let f = term.field;
+        let (m, h) = (f.state_dim(), term.h);
+        let per = m + f.tape_rows();
+        let (kbar, rest) = take(self.work, m);
+        let (ybar, rest) = take(rest, m);
+        let (sum, scratch) = take(rest, m);
+        // Coefficient of ȳ_{s+1} in k̄_s (stage s = 3 has none).
+        let c_next = [0.5 * h, 0.5 * h, h, 0.0];
+        for (ar, lr) in sum.iter_mut().zip(self.lam.iter()) {
+            row_copy(n, ar, lr);
         }
-        f.vjp_both(y2, u, kbar, ybar, gu, s);
-        // Stage 1: y2 = x + h/2 k1.
-        for i in 0..m {
-            acc[i] += ybar[i];
-            kbar[i] = h / 6.0 * lam[i] + 0.5 * h * ybar[i];
+        for s in (0..4).rev() {
+            let (xi, ftape) = self.tape[s * per..(s + 1) * per].split_at(m);
+            for ((kr, lr), yr) in kbar.iter_mut().zip(self.lam.iter()).zip(ybar.iter()) {
+                if s == 3 {
+                    row_scale_into(n, kr, h * B[s], lr);
+                } else {
+                    lane_lincomb_into::<A>(n, kr, h * B[s], lr, c_next[s], yr);
+                }
+            }
+            let (acc_u, acc_lanes) = self.acc.parts();
+            f.vjp_block(&mut VjpArgs {
+                lanes: n,
+                u: term.u,
+                x: xi,
+                tape: ftape,
+                w: kbar,
+                out_x: ybar,
+                acc_u,
+                acc_lanes,
+                scratch,
+            });
+            for (ar, yr) in sum.iter_mut().zip(ybar.iter()) {
+                row_add(n, ar, yr);
+            }
         }
-        f.vjp_both(x, u, kbar, ybar, gu, s);
-        for i in 0..m {
-            lam[i] = acc[i] + ybar[i];
+        for (lr, ar) in self.lam[..m].iter_mut().zip(sum.iter()) {
+            row_copy(n, lr, ar);
         }
     }
 }

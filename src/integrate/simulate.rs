@@ -2,14 +2,17 @@
 //! [`BLOCK`] points processed in parallel (rayon). Each point's arithmetic is independent of the thread count, so
 //! outputs are bit-identical for any `--threads`.
 
-use super::{reference, Scheme, SchemeKind, Workspace};
+use super::block::{Block, Stepper};
+use super::{reference, Scheme, SchemeKind};
 use crate::control::Control;
 use crate::field::VectorField;
+use crate::simd::{Lanes, LANES};
 use crate::{Error, Result};
 use rayon::prelude::*;
 
-/// Points per parallel work item. Fixed (never derived from the thread count) so summation orders are stable.
-pub const BLOCK: usize = 64;
+/// Points per parallel work item (= [`LANES`]). Fixed (never derived from the thread count) so summation orders
+/// are stable.
+pub const BLOCK: usize = LANES;
 
 /// Which solver drives the simulation.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -202,6 +205,7 @@ pub fn simulate_observed(
     })
 }
 
+/// One block of points through every step of a fixed-step scheme on the block engine, saving per `times`.
 #[allow(clippy::too_many_arguments)]
 fn fixed_block(
     field: &dyn VectorField,
@@ -214,56 +218,48 @@ fn fixed_block(
     first_point: usize,
 ) -> Result<u64> {
     let m = field.state_dim();
-    let grid = control.grid();
-    let steps = grid.intervals * substeps;
-    let h = grid.h() / substeps as f64;
-    let saves = resolve(times, grid.horizon, steps);
-    let ns = saves.len();
-    let mut ws = Workspace::new(scheme, field);
-    let mut x = vec![0.0; m];
-    let mut tmp = vec![0.0; m];
-    let evals_per_step = match scheme.order() {
-        4 => 4,
-        _ => 1,
+    let stepper = Stepper {
+        field,
+        scheme,
+        control,
+        substeps,
     };
-    let mut evals = 0u64;
-    for (p, x0) in xs.chunks(m).enumerate() {
-        x.copy_from_slice(x0);
-        let dst = &mut out[p * ns * m..(p + 1) * ns * m];
-        let mut next = 0;
-        for step in 0..=steps {
-            let k = (step / substeps).min(grid.intervals - 1);
-            let u = control.value(k);
-            while next < ns && saves[next].step == step {
-                let slot = &mut dst[next * m..(next + 1) * m];
-                if saves[next].dt == 0.0 {
-                    slot.copy_from_slice(&x);
-                } else {
-                    tmp.copy_from_slice(&x);
-                    scheme.step(field, u, saves[next].dt, &mut tmp, &mut ws);
-                    slot.copy_from_slice(&tmp);
-                }
-                next += 1;
-            }
-            if step == steps {
-                break;
-            }
-            scheme.step(field, u, h, &mut x, &mut ws);
-            evals += evals_per_step;
-            if let Some(c) = x.iter().position(|v| !v.is_finite()) {
-                let what = if x[c].is_nan() {
-                    "NaN in the state"
-                } else {
-                    "overflow (infinite state)"
-                };
-                return Err(Error::numerical(
-                    format!("{what}, component {c}"),
-                    h * (step + 1) as f64,
-                    step + 1,
-                    Some(first_point + p),
-                ));
+    let steps = stepper.steps();
+    let saves = resolve(times, control.grid().horizon, steps);
+    let ns = saves.len();
+    let mut blk = Block::new(m);
+    blk.load(first_point, xs);
+    let n = blk.lanes;
+    let mut tmp = vec![[0.0; LANES]; m];
+    let mut tape = vec![[0.0; LANES]; stepper.tape_rows()];
+    let mut work = vec![[0.0; LANES]; stepper.work_rows()];
+    let write = |rows: &[Lanes], slot: usize, out: &mut [f64]| {
+        for p in 0..n {
+            for (c, r) in rows.iter().enumerate() {
+                out[(p * ns + slot) * m + c] = r[p];
             }
         }
+    };
+    let mut next = 0;
+    for step in 0..=steps {
+        while next < ns && saves[next].step == step {
+            if saves[next].dt == 0.0 {
+                write(&blk.x, next, out);
+            } else {
+                tmp.copy_from_slice(&blk.x);
+                let term = stepper.term(step.min(steps - 1)).with_h(saves[next].dt);
+                scheme.step_block(&term, n, &mut tmp, &mut tape, &mut work);
+                write(&tmp, next, out);
+            }
+            next += 1;
+        }
+        if step == steps {
+            break;
+        }
+        scheme.step_block(&stepper.term(step), n, &mut blk.x, &mut tape, &mut work);
+        if let Some(e) = blk.non_finite_error("", stepper.time_after(step), step + 1) {
+            return Err(e);
+        }
     }
-    Ok(evals)
+    Ok((n * steps * scheme.stages()) as u64)
 }

@@ -2,13 +2,11 @@
 
 use super::schema::{BasisSpec, ControlSpec, DataSpec, ModelSpec};
 use super::ScenarioFile;
-use crate::adjoint::node_fast::{FastScheme, MAX_M};
 use crate::control::{PiecewiseConstant, TimeGrid};
 use crate::data::{self, Dataset};
 use crate::field::affine::{AffineField, Basis, Monomial, RandomFeature};
 use crate::field::mlp::Mlp;
 use crate::field::node::{Node, Node2, ResNetField};
-use crate::field::Activation;
 use crate::field::VectorField;
 use crate::integrate::{SaveAt, SchemeKind, Solver};
 use crate::output::table::read_matrix_csv;
@@ -371,19 +369,12 @@ impl ScenarioFile {
                 "dopri5 saves at `final`, `intervals` or explicit save_times",
             ));
         }
-        let tanh_node = matches!(&self.scenario.model, Some(ModelSpec::Node { activation: Activation::Tanh, dim }) if *dim <= MAX_M);
-        let fast_node = match solver.scheme {
-            SchemeKind::Euler if tanh_node => Some(FastScheme::Euler),
-            SchemeKind::Rk4 if tanh_node => Some(FastScheme::Rk4),
-            _ => None,
-        };
         Ok(Problem {
             field,
             control,
             solver,
             save,
             data,
-            fast_node,
         })
     }
 }

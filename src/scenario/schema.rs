@@ -291,16 +291,14 @@ pub struct ObjectiveSpec {
     pub running_targets: Option<String>,
     /// `[objective.regularizer]` with `kind` = `l2` | `h1` | `l1` (+ `lambda`, and `bound` for l1).
     pub regularizer: Option<crate::objective::Regularizer>,
-    /// Gradient storage: `all` or `sqrt` (√S checkpointing; default).
-    #[serde(default = "sqrt")]
-    pub checkpoint: crate::adjoint::Checkpoint,
+    /// Gradient storage: `auto` (default: all tapes when they fit the per-worker budget, else segments),
+    /// `all`, or `sqrt` (√S checkpointing). Every mode gives the same bits.
+    #[serde(default)]
+    pub checkpoint: crate::problem::Checkpoint,
 }
 
 fn squared() -> crate::objective::Loss {
     crate::objective::Loss::Squared
-}
-fn sqrt() -> crate::adjoint::Checkpoint {
-    crate::adjoint::Checkpoint::Sqrt
 }
 
 /// The readout r(X_T).

@@ -63,10 +63,10 @@ impl Plan for SimulatePlan<'_> {
         let p = &self.problem;
         let (m, n) = (p.data.m, p.data.n());
         out.solver = serde_json::to_value(p.solver).expect("solver settings serialise");
-        out.solver["kernel"] = serde_json::json!(if p.fast_node.is_some() && !matches!(p.save, SaveAt::Times(_)) {
-            format!("blocked tanh-nODE kernel ({})", crate::adjoint::node_fast::active_isa())
+        out.solver["kernel"] = serde_json::json!(if p.solver.scheme.fixed().is_some() {
+            format!("block engine ({})", crate::simd::active_isa().name())
         } else {
-            "generic".to_string()
+            "adaptive reference solver (per point)".to_string()
         });
         let t0 = Instant::now();
         let progress = Progress::new(n as u64, "simulating", ctx.quiet);

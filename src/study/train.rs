@@ -6,7 +6,6 @@
 //! A diverging run stops with exit code 1 and keeps the history written so far.
 
 use super::{push_trajectory, BenchKernel, Context, Plan, Study, StudyOutput};
-use crate::adjoint::node_fast::{try_loss_grad, NodeTanh};
 use crate::adjoint::{GradProblem, LossGrad};
 use crate::control::Control;
 use crate::integrate::SaveAt;
@@ -18,9 +17,9 @@ use crate::optim::{Optimizer, OptimizerSpec};
 use crate::output::plot::{Figure, Mark, Region, Series};
 use crate::output::progress::Progress;
 use crate::output::table::Table;
-use crate::scenario::setup::Setup;
+use crate::problem::Setup;
 use crate::scenario::ScenarioFile;
-use crate::{Error, Result};
+use crate::Result;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Deserialize;
@@ -98,44 +97,10 @@ fn spec(file: &ScenarioFile) -> Result<TrainSpec> {
     Ok(s)
 }
 
-/// Loss and exact gradient for the setup at (u, ρ): the fast blocked nODE kernel where it applies, the generic
-/// discrete adjoint otherwise (both are exact gradients of the same discrete objective).
+/// Loss and exact gradient for the setup at (u, ρ): the block engine's discrete adjoint (the path `grad`,
+/// `gradcheck` and `bench` use too).
 pub fn loss_grad(setup: &Setup, u: &[f64], rho: &[f64]) -> Result<LossGrad> {
-    let (Some(scheme), Targets::Vectors { data: y, .. }) = (setup.fast_node, &setup.objective.targets) else {
-        return setup.grad_problem().loss_grad(u, rho);
-    };
-    let p = &setup.problem;
-    let grid = p.control.grid();
-    let fast = NodeTanh {
-        m: p.data.m,
-        x0: &p.data.x,
-        y,
-        controls: u,
-        intervals: grid.intervals,
-        horizon: grid.horizon,
-        substeps: p.solver.substeps,
-        scheme,
-    };
-    let mut controls = vec![0.0; u.len()];
-    let w = setup.objective.terminal_weight;
-    let mut loss = w * try_loss_grad(&fast, &mut controls).map_err(|e| Error::input("", "objective", e))?;
-    controls.iter_mut().for_each(|g| *g *= w);
-    loss += setup
-        .objective
-        .regularizer_value_grad(u, p.control.dim(), grid.h(), &mut controls);
-    if !loss.is_finite() {
-        return Err(Error::numerical(
-            "objective is not finite",
-            grid.horizon,
-            grid.intervals * p.solver.substeps,
-            None,
-        ));
-    }
-    Ok(LossGrad {
-        loss,
-        controls,
-        readout: vec![],
-    })
+    setup.loss_grad(u, rho)
 }
 
 /// Objective restricted to the points `idx` (minibatch).
