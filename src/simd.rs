@@ -177,7 +177,7 @@ impl GradAcc<'_> {
     pub fn parts(&mut self) -> (&mut [f64], &mut [Lanes]) {
         (&mut *self.reduced, &mut *self.lanes)
     }
-    /// reduced[q] += Σ_p lanes[q][p] (fixed order), then zero the lane rows.
+    /// `reduced[q] += Σ_p lanes[q][p]` (fixed order), then zero the lane rows.
     pub fn flush(&mut self) {
         struct Flush<'a, 'b>(&'a mut GradAcc<'b>);
         impl Kernel for Flush<'_, '_> {
@@ -335,7 +335,7 @@ impl std::ops::DerefMut for Rows {
 // ---------------------------------------------------------------------------------------------------------------
 // Lane helpers (inline into the kernels that call them)
 
-/// Σ_p a[p] b[p] over the first `n` lanes in a fixed order (8 accumulators, then a fixed tree): vectorises and is
+/// `Σ_p a[p] b[p]` over the first `n` lanes in a fixed order (8 accumulators, then a fixed tree): vectorises and is
 /// independent of where the lanes came from.
 #[inline(always)]
 pub fn lane_dot<A: Arith>(n: usize, a: &Lanes, b: &Lanes) -> f64 {
@@ -353,7 +353,7 @@ pub fn lane_dot<A: Arith>(n: usize, a: &Lanes, b: &Lanes) -> f64 {
     ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
 }
 
-/// Σ_p a[p] over the first `n` lanes in the fixed order of [`lane_dot`].
+/// `Σ_p a[p]` over the first `n` lanes in the fixed order of [`lane_dot`].
 #[inline(always)]
 pub fn lane_sum(n: usize, a: &Lanes) -> f64 {
     let mut l = [0.0; 8];
@@ -392,7 +392,7 @@ pub fn vstore(r: &mut Lanes, c: usize, v: &[f64; 8]) {
     r[c * 8..(c + 1) * 8].copy_from_slice(v);
 }
 
-/// out[q] = op(out[q], x[q]) over the vectors covering the first `n` lanes.
+/// `out[q] = op(out[q], x[q])` over the vectors covering the first `n` lanes.
 #[inline(always)]
 fn rows2(n: usize, out: &mut Lanes, x: &Lanes, op: impl Fn(f64, f64) -> f64) {
     if n == LANES {
@@ -411,7 +411,7 @@ fn rows2(n: usize, out: &mut Lanes, x: &Lanes, op: impl Fn(f64, f64) -> f64) {
     }
 }
 
-/// out[q] = op(x[q], y[q]) over the vectors covering the first `n` lanes.
+/// `out[q] = op(x[q], y[q])` over the vectors covering the first `n` lanes.
 #[inline(always)]
 fn rows3(n: usize, out: &mut Lanes, x: &Lanes, y: &Lanes, op: impl Fn(f64, f64) -> f64) {
     if n == LANES {

@@ -1,4 +1,4 @@
-//! The differentiable problem assembled from a scenario: [`Problem`] + [`crate::objective::Objective`] + initial
+//! The differentiable problem assembled from a scenario: [`crate::problem::Problem`] + [`crate::objective::Objective`] + initial
 //! readout parameters.
 
 use super::ScenarioFile;

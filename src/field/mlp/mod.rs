@@ -331,7 +331,7 @@ impl VectorField for Mlp {
     fn block_scratch_rows(&self) -> usize {
         (2 * self.max_width()).max((self.scratch_len() + 4 * self.m).div_ceil(crate::simd::LANES))
     }
-    /// Blocks of fewer than [`block::GEMM_MIN_LANES`] points (a single trajectory, as in the neural-ODE fit) use
+    /// Blocks of fewer than `GEMM_MIN_LANES` (4) points (a single trajectory, as in the neural-ODE fit) use
     /// the per-point matrix–vector code: a GEMM would repack the weights for a product with one column.
     fn eval_block(&self, a: &mut EvalArgs) {
         if a.lanes < block::GEMM_MIN_LANES {
