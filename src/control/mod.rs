@@ -6,6 +6,7 @@
 //! interval, which is what a Young/rough-path scheme consumes (SPEC §2): a path-driven control (fBm, piecewise-linear
 //! data) implements `increment` directly and slots in without touching the fixed-step engine.
 
+pub mod fbm;
 mod piecewise;
 
 pub use piecewise::PiecewiseConstant;
