@@ -20,8 +20,8 @@
 //!     λ_j = Σ_k c_k e^{−2πi jk/m}       (real: c_k = c_{m−k}),
 //! ```
 //!
-//! non-negative for every H ∈ (0, 1) with this minimal embedding (Dietrich & Newsam 1997 for H ≥ ½, Craigmile 2003 for
-//! H < ½). The sampler checks that anyway: an eigenvalue below −τ, τ = 10⁻¹² m max_k |c_k|, is an error
+//! non-negative for every H ∈ (0, 1) with this minimal embedding (for H ≥ ½ because γ is then decreasing and convex,
+//! Dietrich & Newsam 1997; for H < ½ because γ(l) ≤ 0 for l ≥ 1, Craigmile 2003). The sampler checks that anyway: an eigenvalue below −τ, τ = 10⁻¹² m max_k |c_k|, is an error
 //! ([`FbmError::NegativeEigenvalue`]) naming its index and value. Eigenvalues in [−τ, 0) are FFT rounding and are
 //! used as 0; that changes every implied covariance entry by at most τ/m = 10⁻¹² γ(0).
 //!
