@@ -89,6 +89,40 @@ pub fn format_f64(v: f64) -> String {
 /// every field must parse as an `f64` (`NaN`, `inf`, `-inf` included). Rows and columns in error
 /// messages are 1-based line and field numbers of the file.
 pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
+    let m = read_matrix_csv_named(path)?;
+    Ok((m.values, m.rows, m.cols))
+}
+
+/// A numeric CSV file as read by [`read_matrix_csv_named`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvMatrix {
+    /// The header's fields (trimmed), if the first line was a header.
+    pub header: Option<Vec<String>>,
+    /// Row-major values, `rows × cols`.
+    pub values: Vec<f64>,
+    pub rows: usize,
+    pub cols: usize,
+    /// 1-based file line of each data row (for error messages about a value).
+    pub lines: Vec<usize>,
+}
+
+/// 1-based line of the record at `pos`. The csv crate reports a record preceded by blank lines at the first of
+/// those blank lines (its position is where it started reading), so the line breaks before the record's first byte
+/// are counted here.
+fn record_line(bytes: &[u8], pos: &csv::Position) -> usize {
+    let mut line = pos.line() as usize;
+    for &b in bytes.iter().skip(pos.byte() as usize) {
+        match b {
+            b'\n' => line += 1,
+            b'\r' => {}
+            _ => break,
+        }
+    }
+    line
+}
+
+/// [`read_matrix_csv`] that also returns the header names and the file line of every data row.
+pub fn read_matrix_csv_named(path: &Path) -> Result<CsvMatrix> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -98,7 +132,8 @@ pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
 
     let mut values = Vec::new();
     let mut cols: Option<usize> = None;
-    let mut rows = 0usize;
+    let mut header = None;
+    let mut lines = Vec::new();
     let mut first = true;
     let mut record = csv::StringRecord::new();
     loop {
@@ -109,11 +144,15 @@ pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
         if !more {
             break;
         }
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(rows + 1);
+        let line = record
+            .position()
+            .map(|p| record_line(&bytes, p))
+            .unwrap_or(lines.len() + 1);
         if first {
             first = false;
             if record.iter().all(|f| f.parse::<f64>().is_err()) {
-                continue; // header line
+                header = Some(record.iter().map(str::to_string).collect());
+                continue;
             }
         }
         let expected = *cols.get_or_insert(record.len());
@@ -135,10 +174,16 @@ pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
             })?;
             values.push(v);
         }
-        rows += 1;
+        lines.push(line);
     }
     match cols {
-        Some(c) if rows > 0 => Ok((values, rows, c)),
+        Some(cols) if !lines.is_empty() => Ok(CsvMatrix {
+            header,
+            values,
+            rows: lines.len(),
+            cols,
+            lines,
+        }),
         _ => Err(Error::input(path, "", "no numeric rows (empty file?)")),
     }
 }
@@ -233,6 +278,24 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("row 2, column 3"), "{msg}");
         assert!(msg.contains("expected 3 columns, found 2"), "{msg}");
+    }
+
+    #[test]
+    fn named_reader_returns_header_and_file_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "n.csv", "t, x\n\n0, 1\n1,2\n\n2,3\n");
+        let m = read_matrix_csv_named(&p).unwrap();
+        assert_eq!(m.header, Some(vec!["t".to_string(), "x".to_string()]));
+        assert_eq!((m.rows, m.cols, m.lines), (3, 2, vec![3, 4, 6]));
+        assert_eq!(m.values, vec![0.0, 1.0, 1.0, 2.0, 2.0, 3.0]);
+        let p = write(&dir, "h.csv", "1,2\n");
+        assert_eq!(read_matrix_csv_named(&p).unwrap().header, None);
+        // Error positions count blank lines too (line 5 below), with \n and \r\n endings.
+        for text in ["x\n1\n\n\nabc\n", "x\r\n1\r\n\r\n\r\nabc\r\n"] {
+            let p = write(&dir, "b.csv", text);
+            let msg = read_matrix_csv(&p).unwrap_err().to_string();
+            assert!(msg.contains("row 5, column 1"), "{text:?}: {msg}");
+        }
     }
 
     #[test]
