@@ -324,6 +324,9 @@ impl FbmSampler {
     }
 
     /// `components` independent paths B^H_{t_0..t_n} (allocating wrapper of [`Self::sample_into`]).
+    ///
+    /// # Panics
+    /// If components × (n + 1) overflows `usize`.
     pub fn sample(&self, seed: u64, components: usize) -> Vec<Vec<f64>> {
         let points = self.fbm.steps + 1;
         let len = components
