@@ -28,6 +28,9 @@ pub enum Command {
     Grad(GradArgs),
     /// Discrete adjoint vs central finite differences vs continuous adjoint, per parameter block.
     Gradcheck(GradcheckArgs),
+    /// Exact p-variation of a path read from CSV (columns = components; a `t` column is time), and a maximising
+    /// partition.
+    Pvar(PvarArgs),
     /// List the bundled scenarios, one line each.
     List {
         /// Folder to scan.
@@ -107,4 +110,17 @@ pub struct GradcheckArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+/// Arguments of `lieflow pvar`.
+#[derive(Debug, Args)]
+pub struct PvarArgs {
+    /// CSV file: a header row names the columns; `t` (optional) is time, every other column a path component.
+    pub path: PathBuf,
+    /// Exponent p ≥ 1.
+    #[arg(long, allow_negative_numbers = true)]
+    pub p: f64,
+    /// Print one JSON object: value, partition, p, points, dim, columns (and holder when there is a `t` column).
+    #[arg(long)]
+    pub json: bool,
 }

@@ -5,6 +5,7 @@ mod args;
 mod bench;
 pub mod grad;
 mod list;
+mod pvar;
 mod run;
 
 pub use args::{Cli, Command};
@@ -19,6 +20,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Bench(a) => bench::bench(&a),
         Command::Grad(a) => grad::grad(&a),
         Command::Gradcheck(a) => grad::gradcheck(&a),
+        Command::Pvar(a) => pvar::pvar(&a),
         Command::List { dir } => list::list(&dir),
     }
 }

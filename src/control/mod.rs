@@ -8,6 +8,7 @@
 //! implements them and slots in without touching the fixed-step engine. [`Control::regularity`] tells the order
 //! a scheme can reach with it.
 
+pub mod fbm;
 mod piecewise;
 
 pub use piecewise::{PiecewiseConstant, PiecewiseView, RowsMut};

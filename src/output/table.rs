@@ -293,6 +293,24 @@ mod tests {
     }
 
     #[test]
+    fn reader_returns_header_and_file_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "n.csv", "t, x\n\n0, 1\n1,2\n\n2,3\n");
+        let m = read_csv(&p).unwrap();
+        assert_eq!(m.header, Some(vec!["t".to_string(), "x".to_string()]));
+        assert_eq!((m.rows(), m.cols, m.lines.clone()), (3, 2, vec![3, 4, 6]));
+        assert_eq!(m.values, vec![0.0, 1.0, 1.0, 2.0, 2.0, 3.0]);
+        let p = write(&dir, "h.csv", "1,2\n");
+        assert_eq!(read_csv(&p).unwrap().header, None);
+        // Error positions count blank lines too (line 5 below), with \n and \r\n endings.
+        for text in ["x\n1\n\n\nabc\n", "x\r\n1\r\n\r\n\r\nabc\r\n"] {
+            let p = write(&dir, "b.csv", text);
+            let msg = read_matrix_csv(&p).unwrap_err().to_string();
+            assert!(msg.contains("row 5, column 1"), "{text:?}: {msg}");
+        }
+    }
+
+    #[test]
     fn empty_or_header_only_file_is_an_input_error() {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in [("e.csv", ""), ("h.csv", "a,b\n")] {
