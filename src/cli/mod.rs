@@ -19,6 +19,6 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Bench(a) => bench::bench(&a),
         Command::Grad(a) => grad::grad(&a),
         Command::Gradcheck(a) => grad::gradcheck(&a),
-        Command::List { dir } => list::list(&dir),
+        Command::List { dir } => list::list(dir.as_deref()),
     }
 }
