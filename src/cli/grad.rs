@@ -76,6 +76,7 @@ pub fn grad(a: &GradArgs) -> Result<()> {
     let pool = pool(a.threads)?;
     let g = pool.install(|| crate::study::train::loss_grad(&setup, setup.problem.control.values(), &setup.rho))?;
     if let Some(out) = &a.out {
+        crate::output::guard::install().map_err(|e| Error::io(out, e))?;
         let mut t = Table::new((1..=d).map(|j| format!("g{j}")));
         for r in rows(&g.controls, d) {
             t.push(r);
