@@ -40,6 +40,19 @@ pub struct Dataset {
     pub targets: Option<(usize, Vec<f64>)>,
 }
 
+/// Where a data set has a non-finite value (see [`Dataset::first_non_finite`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NonFinite {
+    /// In the targets rather than the points.
+    pub target: bool,
+    /// 0-based point index.
+    pub point: usize,
+    /// 0-based coordinate.
+    pub coordinate: usize,
+    /// The value (NaN or ±∞).
+    pub value: f64,
+}
+
 /// How class labels become regression targets in [`Dataset::with_regression_targets_from_labels`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LabelEncoding {
@@ -86,24 +99,36 @@ impl Dataset {
         counts
     }
 
+    /// The first NaN or ±∞ in the points, then in the targets (0-based indices).
+    pub fn first_non_finite(&self) -> Option<NonFinite> {
+        let find = |v: &[f64], width: usize, target: bool| {
+            v.iter().position(|z| !z.is_finite()).map(|i| NonFinite {
+                target,
+                point: i / width,
+                coordinate: i % width,
+                value: v[i],
+            })
+        };
+        find(&self.x, self.m.max(1), false)
+            .or_else(|| self.targets.as_ref().and_then(|(q, t)| find(t, (*q).max(1), true)))
+    }
+
     /// Error (naming `file`, the 1-based data row and column) at the first NaN or ±∞ in the points, then in the
     /// targets.
     pub fn check_finite(&self, file: &Path) -> Result<()> {
-        let first_bad = |v: &[f64], width: usize, what: &str| -> Result<()> {
-            match v.iter().position(|z| !z.is_finite()) {
-                Some(i) => Err(Error::input(
-                    file,
-                    format!("{what}row {}, column {}", i / width + 1, i % width + 1),
-                    format!("expected a finite number, found {}", v[i]),
-                )),
-                None => Ok(()),
-            }
-        };
-        first_bad(&self.x, self.m.max(1), "")?;
-        if let Some((q, t)) = &self.targets {
-            first_bad(t, (*q).max(1), "target ")?;
+        match self.first_non_finite() {
+            None => Ok(()),
+            Some(b) => Err(Error::input(
+                file,
+                format!(
+                    "{}row {}, column {}",
+                    if b.target { "target " } else { "" },
+                    b.point + 1,
+                    b.coordinate + 1
+                ),
+                format!("expected a finite number, found {}", b.value),
+            )),
         }
-        Ok(())
     }
 
     /// Adds regression targets derived from the labels (replacing any existing targets). Errors without labels, or

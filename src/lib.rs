@@ -14,12 +14,14 @@
 //! - integrators ([`integrate`]): Euler, RK4 (control frozen per interval), adaptive Dopri5 reference.
 //! - objectives ([`objective`]) and gradients ([`adjoint`]): exact discrete adjoint with √S checkpointing,
 //!   Pontryagin adjoint, finite-difference checks, and a vectorised kernel for the tanh nODE.
-//! - optimisers ([`optim`]): GD, momentum, RMSprop, Adam, L-BFGS; schedules and stopping rules.
+//! - optimisers ([`optim`]): GD, momentum, RMSprop, Adam, proximal GD, L-BFGS in one loop with schedules, stopping
+//!   rules and divergence detection.
 //! - Lie brackets ([`lie`]): exact polynomial fields, Hall basis, jets, graded spans, N-point rank.
 //! - studies ([`study`], one registry line each): `simulate`, `convergence`, `train`, `interpolate`, `lie`,
 //!   `genericity`.
 //!
-//! Numerics never do I/O; studies return data; [`output`] writes it.
+//! Numerics never do I/O; studies return data; [`output`] writes it, replacing only folders lieflow wrote. Every
+//! size a scenario sets is checked against the machine before anything is allocated ([`scenario::budget`]).
 
 pub mod adjoint;
 pub mod analysis;

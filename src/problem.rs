@@ -1,6 +1,7 @@
 //! A validated, ready-to-run problem: field × control + data ensemble + solver (ARCHITECTURE data flow), and the
 //! differentiable problem built on it ([`Setup`]: + objective, readout parameters, checkpointing).
 
+pub use crate::adjoint::discrete::TAPE_BUDGET_BYTES;
 pub use crate::adjoint::Checkpoint;
 
 use crate::adjoint::GradProblem;

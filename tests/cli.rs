@@ -187,7 +187,8 @@ fn blow_up_reports_point_and_time_with_exit_1() {
     let o = lieflow(tmp.path(), &["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("point 1") && err.contains("t = "), "{err}");
+    // Points are named 1-based, like CSV rows: x0 = 4 is the second point.
+    assert!(err.contains("point 2") && err.contains("t = "), "{err}");
     // A failed simulation leaves neither the result folder nor a temporary one.
     assert!(!tmp.path().join("output/blow").exists());
     let left: Vec<_> = std::fs::read_dir(tmp.path().join("output"))

@@ -183,7 +183,7 @@ fn lie_coincident_points_exit_2_naming_file_and_field() {
         e.contains("dup.toml") && e.contains("lie.points") && e.contains("line 5"),
         "{e}"
     );
-    assert!(e.contains("points 0 and 2 coincide"), "{e}");
+    assert!(e.contains("points 1 and 3 coincide (1-based)"), "{e}");
     assert!(!e.contains("<lie>"), "{e}");
     assert!(!out.exists());
     assert_eq!(

@@ -204,7 +204,7 @@ fn coincident_points_rejected() {
     let f = cuchiero_fields(2);
     let pts = vec![vec![0.1, 0.2], vec![0.3, 0.4], vec![0.1, 0.2]];
     match analyze_polynomial(&f, &pts, &RankConfig::default()) {
-        Err(lieflow::Error::Input { msg, .. }) => assert!(msg.contains("0 and 2"), "{msg}"),
+        Err(lieflow::Error::Input { msg, .. }) => assert!(msg.contains("1 and 3 coincide (1-based)"), "{msg}"),
         other => panic!("expected input error, got {other:?}"),
     }
     let feats = vec![FeatureField {

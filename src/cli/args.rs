@@ -33,10 +33,49 @@ pub enum Command {
     Pvar(PvarArgs),
     /// List the bundled scenarios, one line each.
     List {
-        /// Folder to scan.
-        #[arg(long, default_value = "scenarios")]
-        dir: PathBuf,
+        /// Folder to scan (default: the scenarios bundled with this lieflow, found from any folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
+}
+
+/// The largest `--threads`: 8 × the cores of this machine (more threads only add scheduling overhead — results
+/// never depend on the count — and thousands of threads take seconds to start).
+pub fn max_threads() -> usize {
+    8 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `--threads N`: an integer 1 ≤ N ≤ [`max_threads`].
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let max = max_threads();
+    let cores = max / 8;
+    let bad = || {
+        format!(
+            "expected a whole number of worker threads from 1 to {max} (8 × the {cores} cores of this machine), \
+             found `{s}`"
+        )
+    };
+    match s.trim().parse::<usize>() {
+        Ok(t) if (1..=max).contains(&t) => Ok(t),
+        _ => Err(bad()),
+    }
+}
+
+/// `--reps N`: 1 ≤ N ≤ 100000.
+fn parse_reps(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(r) if (1..=100_000).contains(&r) => Ok(r),
+        _ => Err(format!(
+            "expected a whole number of repetitions from 1 to 100000, found `{s}`"
+        )),
+    }
+}
+
+/// `--seed N`: seeds are integers 0 ≤ N ≤ 2^64 − 1.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("seeds are whole numbers from 0 to 18446744073709551615 (2^64 − 1), found `{s}`"))
 }
 
 /// Arguments of `lieflow run`.
@@ -44,14 +83,18 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Output folder (default: output/<scenario name>/).
+    /// Output folder (default: output/<scenario name>/). Only a folder lieflow wrote is ever replaced.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Override the scenario's seed.
+    /// Also replace a lieflow run folder that is the current folder, the scenario's folder (or an ancestor of
+    /// either), or one written by an older lieflow without a marker. Never replaces anything lieflow did not write.
     #[arg(long)]
+    pub force: bool,
+    /// Override the scenario's seed (0 to 2^64 − 1).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 8 × the cores). Results do not depend on it.
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// No progress output.
     #[arg(long)]
@@ -63,11 +106,11 @@ pub struct RunArgs {
 pub struct BenchArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Timed repetitions (after one warm-up).
-    #[arg(long, default_value_t = 21)]
+    /// Timed repetitions (after one warm-up), 1 to 100000.
+    #[arg(long, default_value_t = 21, allow_hyphen_values = true, value_parser = parse_reps)]
     pub reps: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 8 × the cores).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Print one JSON object (last line) with median_s, min_s, max_s, reps and the kernel's values.
     #[arg(long)]
@@ -88,8 +131,8 @@ pub struct GradArgs {
     /// Also write the gradient (K × d) to this CSV file.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 8 × the cores).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
 }
 
@@ -107,8 +150,8 @@ pub struct GradcheckArgs {
     /// Difference at most this many evenly spread coordinates (default: all).
     #[arg(long)]
     pub max_coords: Option<usize>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 8 × the cores).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
 }
 

@@ -6,14 +6,11 @@
 use super::args::BenchArgs;
 use super::run::{load, pool};
 use crate::study;
-use crate::{Error, Result};
+use crate::Result;
 use std::time::Instant;
 
 /// Run the benchmark.
 pub fn bench(a: &BenchArgs) -> Result<()> {
-    if a.reps == 0 {
-        return Err(Error::input("--reps", "--reps", "expected an integer ≥ 1"));
-    }
     let file = load(&a.scenario, None)?;
     let pool = pool(a.threads)?;
     pool.install(|| {

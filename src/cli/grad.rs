@@ -17,6 +17,22 @@ use std::path::Path;
 
 /// Load a K × d controls file into the setup (shape checked against the scenario).
 pub fn load_controls(setup: &mut Setup, path: &Path) -> Result<()> {
+    let budget = crate::scenario::budget::Budget::current()?;
+    if let Ok(m) = std::fs::metadata(path) {
+        let need = crate::scenario::budget::csv_read_bytes(m.len() as f64);
+        if need > budget.limit {
+            return Err(Error::arg(
+                "--controls",
+                format!(
+                    "reading {} needs about {}, more than the {} available ({})",
+                    path.display(),
+                    crate::scenario::budget::human_bytes(need),
+                    crate::scenario::budget::human_bytes(budget.limit),
+                    budget.source
+                ),
+            ));
+        }
+    }
     let (v, rows, cols) = read_matrix_csv(path).map_err(|e| e.reading_input("--controls"))?;
     let k = setup.problem.control.grid().intervals;
     let d = setup.problem.control.dim();
@@ -39,6 +55,8 @@ pub fn load_controls(setup: &mut Setup, path: &Path) -> Result<()> {
 }
 
 fn prepared(file: &ScenarioFile, controls: Option<&Path>) -> Result<Setup> {
+    file.grid()?;
+    file.check_budget(|z, est| file.gradient_terms(z, est))?;
     let mut setup = file.setup()?;
     if let Some(c) = controls {
         load_controls(&mut setup, c)?;
@@ -58,6 +76,7 @@ pub fn grad(a: &GradArgs) -> Result<()> {
     let pool = pool(a.threads)?;
     let g = pool.install(|| crate::study::train::loss_grad(&setup, setup.problem.control.values(), &setup.rho))?;
     if let Some(out) = &a.out {
+        crate::output::guard::install().map_err(|e| Error::io(out, e))?;
         let mut t = Table::new((1..=d).map(|j| format!("g{j}")));
         for r in rows(&g.controls, d) {
             t.push(r);
@@ -98,6 +117,12 @@ pub fn grad(a: &GradArgs) -> Result<()> {
 
 /// `lieflow gradcheck`.
 pub fn gradcheck(a: &GradcheckArgs) -> Result<()> {
+    if !(a.tol.is_finite() && a.tol > 0.0) {
+        return Err(Error::arg(
+            "--tol",
+            format!("expected a finite tolerance > 0, found {}", a.tol),
+        ));
+    }
     let file = load(&a.scenario, None)?;
     let setup = prepared(&file, a.controls.as_deref())?;
     let pool = pool(a.threads)?;

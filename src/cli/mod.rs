@@ -21,6 +21,6 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Grad(a) => grad::grad(&a),
         Command::Gradcheck(a) => grad::gradcheck(&a),
         Command::Pvar(a) => pvar::pvar(&a),
-        Command::List { dir } => list::list(&dir),
+        Command::List { dir } => list::list(dir.as_deref()),
     }
 }

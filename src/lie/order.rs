@@ -15,10 +15,15 @@ pub struct OrderReport {
     pub source_order: Vec<usize>,
     /// Indices sorted by target value.
     pub target_order: Vec<usize>,
-    /// Pairs (i, j) with x_i < x_j but y_i ≥ y_j.
+    /// Pairs (i, j) with x_i < x_j but y_i ≥ y_j (0-based), the first [`MAX_LISTED`] of them.
     pub violations: Vec<(usize, usize)>,
+    /// How many such pairs there are in all.
+    pub n_violations: usize,
     pub message: String,
 }
+
+/// At most this many violating pairs are listed (there can be N(N−1)/2 of them).
+pub const MAX_LISTED: usize = 1000;
 
 fn argsort(v: &[f64]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..v.len()).collect();
@@ -38,22 +43,28 @@ pub fn check_order_1d(x: &[f64], y: &[f64]) -> Result<OrderReport> {
     if x.iter().chain(y).any(|v| !v.is_finite()) {
         return Err(Error::input("<lie>", "points", "non-finite point or target"));
     }
-    for i in 0..x.len() {
-        for j in i + 1..x.len() {
-            if x[i] == x[j] {
-                return Err(Error::input("<lie>", "points", format!("points {i} and {j} coincide")));
-            }
-        }
+    let source_order = argsort(x);
+    if let Some(w) = source_order.windows(2).find(|w| x[w[0]] == x[w[1]]) {
+        let (i, j) = (w[0].min(w[1]), w[0].max(w[1]));
+        return Err(Error::input(
+            "<lie>",
+            "points",
+            format!("points {} and {} coincide (1-based)", i + 1, j + 1),
+        ));
     }
     let mut violations = Vec::new();
+    let mut n_violations = 0;
     for i in 0..x.len() {
         for j in 0..x.len() {
             if x[i] < x[j] && y[i] >= y[j] {
-                violations.push((i, j));
+                n_violations += 1;
+                if violations.len() < MAX_LISTED {
+                    violations.push((i, j));
+                }
             }
         }
     }
-    let preserved = violations.is_empty();
+    let preserved = n_violations == 0;
     let message = if preserved {
         "target order equals source order: no ordering obstruction".to_string()
     } else {
@@ -61,18 +72,15 @@ pub fn check_order_1d(x: &[f64], y: &[f64]) -> Result<OrderReport> {
         format!(
             "ordering obstruction (m = 1): x_{i} = {} < x_{j} = {} but y_{i} = {} >= y_{j} = {}; flows on the line \
              preserve order, so no controlled ODE maps these points to these targets ({} violating pairs)",
-            x[i],
-            x[j],
-            y[i],
-            y[j],
-            violations.len()
+            x[i], x[j], y[i], y[j], n_violations
         )
     };
     Ok(OrderReport {
         preserved,
-        source_order: argsort(x),
+        source_order,
         target_order: argsort(y),
         violations,
+        n_violations,
         message,
     })
 }

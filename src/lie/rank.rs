@@ -75,6 +75,7 @@ impl Default for RankConfig {
 pub struct DepthReport {
     pub depth: usize,
     /// Hall-basis elements of exactly this depth (Witt's formula).
+    #[serde(serialize_with = "count_u128")]
     pub n_hall_brackets: u128,
     /// Span dimension added at this depth (polynomial fields).
     pub span_dim_added: Option<usize>,
@@ -132,6 +133,7 @@ pub struct RankSummary {
     pub exact_rank_by_depth: Vec<Option<usize>>,
     pub exact_rank_at_points_by_depth: Vec<Option<usize>>,
     pub span_dim_by_depth: Vec<Option<usize>>,
+    #[serde(serialize_with = "counts_u128")]
     pub n_brackets_by_depth: Vec<u128>,
     pub min_singular_value: Option<f64>,
     pub tolerance_rule: String,
@@ -165,29 +167,62 @@ impl RankReport {
     }
 }
 
-/// Checks dimensions, finiteness and pairwise distinctness of the points.
+/// A count as a JSON number when it fits 64 bits, else as its exact decimal string (Witt's numbers at depth 40
+/// exceed 2^64; JSON readers lose integers past 2^53 anyway).
+fn count_u128<S: serde::Serializer>(v: &u128, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match u64::try_from(*v) {
+        Ok(x) => s.serialize_u64(x),
+        Err(_) => s.serialize_str(&v.to_string()),
+    }
+}
+
+fn counts_u128<S: serde::Serializer>(v: &[u128], s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    struct C(u128);
+    impl Serialize for C {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            count_u128(&self.0, s)
+        }
+    }
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for x in v {
+        seq.serialize_element(&C(*x))?;
+    }
+    seq.end()
+}
+
+/// Checks dimensions, finiteness and pairwise distinctness of the points (distinctness by hashing the exact
+/// coordinates, −0 = +0, so N points cost O(N·m)).
 pub fn validate_points(points: &[Vec<f64>], m: usize) -> Result<()> {
     for (i, p) in points.iter().enumerate() {
         if p.len() != m {
             return Err(Error::input(
                 "<lie>",
                 "points",
-                format!("point {i} has dimension {}, expected {m}", p.len()),
+                format!("point {} (1-based) has dimension {}, expected {m}", i + 1, p.len()),
             ));
         }
         if p.iter().any(|v| !v.is_finite()) {
-            return Err(Error::input("<lie>", "points", format!("point {i} is not finite")));
+            return Err(Error::input(
+                "<lie>",
+                "points",
+                format!("point {} (1-based) is not finite", i + 1),
+            ));
         }
     }
-    for i in 0..points.len() {
-        for j in i + 1..points.len() {
-            if points[i] == points[j] {
-                return Err(Error::input(
-                    "<lie>",
-                    "points",
-                    format!("points {i} and {j} coincide; the N-point lift needs pairwise distinct points"),
-                ));
-            }
+    let mut seen: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::with_capacity(points.len());
+    for (j, p) in points.iter().enumerate() {
+        let key: Vec<u64> = p.iter().map(|&v| if v == 0.0 { 0 } else { v.to_bits() }).collect();
+        if let Some(i) = seen.insert(key, j) {
+            return Err(Error::input(
+                "<lie>",
+                "points",
+                format!(
+                    "points {} and {} coincide (1-based); the N-point lift needs pairwise distinct points",
+                    i + 1,
+                    j + 1
+                ),
+            ));
         }
     }
     Ok(())

@@ -13,10 +13,13 @@
 //! [`StopReason::LineSearchFailed`]. Trial points with a non-finite value or gradient count as too long a step.
 //! A non-finite value or gradient at the starting point is a divergence error.
 //!
-//! Memory: the 2·memory·P pair buffers and five P-vectors are allocated once; no allocation per iteration.
-//! Iteration counting and the observer protocol match [`super::runner::minimize`].
+//! Memory: the 2·memory·P pair buffers and four P-vectors are allocated once; no allocation per iteration.
+//! [`Lbfgs`] is a [`Method`] run by the one loop ([`super::executor::minimize_with`]), which owns the stopping
+//! rules, the observer and divergence detection; [`minimize_lbfgs`] is that loop with L-BFGS.
 
-use super::runner::{check_stop, diverged, inf_norm, IterInfo, Objective, Observer, RunReport, StopReason};
+use super::executor::{minimize_with, Divergence, Method, Outcome, Point};
+use super::runner::{inf_norm, Objective, Observer, RunConfig, RunReport, StopReason};
+use super::schedule::Schedule;
 use crate::Result;
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +47,8 @@ pub struct LbfgsConfig {
     pub approx_wolfe_eps: f64,
     /// Curvature threshold ε_curv: a pair is stored only if sᵀy > ε_curv · yᵀy.
     pub curvature_eps: f64,
+    /// The sustained-growth divergence rule (the non-finite rule always applies).
+    pub divergence: Divergence,
 }
 
 impl Default for LbfgsConfig {
@@ -59,6 +64,23 @@ impl Default for LbfgsConfig {
             approx_wolfe_eps: 1e-10,
             max_line_search: 50,
             curvature_eps: 1e-12,
+            divergence: Divergence::default(),
+        }
+    }
+}
+
+impl LbfgsConfig {
+    /// The loop's share of the settings: budget, stopping and divergence rules (no learning rate: the line
+    /// search picks the step).
+    pub fn run_config(&self) -> RunConfig {
+        RunConfig {
+            max_iters: self.max_iters,
+            lr: 1.0,
+            schedule: Schedule::Constant,
+            tol_grad: self.tol_grad,
+            target_loss: self.target_loss,
+            tol_rel_loss: self.tol_rel_loss,
+            divergence: self.divergence,
         }
     }
 }
@@ -163,88 +185,74 @@ impl Memory {
     }
 }
 
-/// Minimises J by L-BFGS. `f(θ, g)` writes ∇J(θ) into g and returns J(θ); `observer` sees every iteration and
-/// returns false to stop. On return `theta` holds the last accepted iterate.
-pub fn minimize_lbfgs(
-    f: &mut Objective<'_>,
-    theta: &mut [f64],
-    cfg: &LbfgsConfig,
-    observer: &mut Observer<'_>,
-) -> Result<RunReport> {
-    let p = theta.len();
-    let mut mem = Memory::new(p, cfg.memory.max(1));
-    let mut g = vec![0.0; p];
-    let mut g_new = vec![0.0; p];
-    let mut x_new = vec![0.0; p];
-    let mut d = vec![0.0; p];
+/// L-BFGS as a [`Method`]: the curvature memory, the direction and trial buffers, and the last accepted step.
+pub struct Lbfgs {
+    cfg: LbfgsConfig,
+    mem: Memory,
+    g_new: Vec<f64>,
+    x_new: Vec<f64>,
+    d: Vec<f64>,
+    last_step: f64,
+}
 
-    let mut loss = f(theta, &mut g)?;
-    let mut evals = 1;
-    let mut gnorm = inf_norm(&g);
-    if !loss.is_finite() || gnorm.is_nan() {
-        return Err(diverged(loss, 0));
-    }
-    let mut prev_loss = None;
-    let mut last_step = 0.0;
-    let mut iter = 0;
-    loop {
-        let info = IterInfo {
-            iter,
-            loss,
-            grad_norm: gnorm,
-            lr: last_step,
-            evals,
-        };
-        let stop = if !observer(&info) {
-            Some(StopReason::ObserverStop)
-        } else if let Some(s) = check_stop(loss, prev_loss, gnorm, cfg.tol_grad, cfg.target_loss, cfg.tol_rel_loss) {
-            Some(s)
-        } else if iter >= cfg.max_iters {
-            Some(StopReason::MaxIters)
-        } else {
-            None
-        };
-        let report = |stop, evals| RunReport {
-            iterations: iter,
-            evaluations: evals,
-            final_loss: loss,
-            final_grad_norm: gnorm,
-            stop,
-        };
-        if let Some(stop) = stop {
-            return Ok(report(stop, evals));
+impl Lbfgs {
+    /// L-BFGS for P parameters (all buffers allocated here, once).
+    pub fn new(p: usize, cfg: &LbfgsConfig) -> Self {
+        Lbfgs {
+            cfg: cfg.clone(),
+            mem: Memory::new(p, cfg.memory.max(1)),
+            g_new: vec![0.0; p],
+            x_new: vec![0.0; p],
+            d: vec![0.0; p],
+            last_step: 0.0,
         }
+    }
+}
 
-        // Direction and line search, retried once along −g if it fails with curvature memory.
+impl Method for Lbfgs {
+    fn method_name(&self) -> &'static str {
+        "lbfgs"
+    }
+
+    /// The step length accepted in the previous iteration (0 before the first).
+    fn reported_lr(&self, _scheduled: f64) -> f64 {
+        self.last_step
+    }
+
+    /// Direction and line search, retried once along −g if it fails with curvature memory.
+    fn iterate(&mut self, p: &mut Point<'_>, _lr: f64, f: &mut Objective<'_>) -> Result<Outcome> {
+        let cfg = &self.cfg;
+        let (mem, d, x_new, g_new) = (&mut self.mem, &mut self.d, &mut self.x_new, &mut self.g_new);
+        let loss = p.loss;
         let accepted = loop {
-            mem.direction(&g, &mut d);
-            let mut slope = dot(&g, &d);
+            mem.direction(p.grad, d);
+            let mut slope = dot(p.grad, d);
             if !(slope < 0.0 && slope.is_finite()) {
                 mem.clear();
-                mem.direction(&g, &mut d);
-                slope = dot(&g, &d);
+                mem.direction(p.grad, d);
+                slope = dot(p.grad, d);
             }
             let mut alpha = if mem.len == 0 {
-                (1.0 / dot(&g, &g).sqrt()).min(1.0)
+                (1.0 / dot(p.grad, p.grad).sqrt()).min(1.0)
             } else {
                 1.0
             };
             let mut found = None;
             for _ in 0..cfg.max_line_search {
-                for ((xn, &x), &dv) in x_new.iter_mut().zip(theta.iter()).zip(&d) {
+                for ((xn, &x), &dv) in x_new.iter_mut().zip(p.theta.iter()).zip(d.iter()) {
                     *xn = x + alpha * dv;
                 }
-                if x_new.iter().zip(theta.iter()).all(|(a, b)| a == b) {
+                if x_new.iter().zip(p.theta.iter()).all(|(a, b)| a == b) {
                     break; // the step no longer moves θ
                 }
-                let ft = f(&x_new, &mut g_new)?;
-                evals += 1;
-                if ft.is_finite() && !inf_norm(&g_new).is_nan() {
+                let ft = f(x_new, g_new)?;
+                p.evals += 1;
+                if ft.is_finite() && !inf_norm(g_new).is_nan() {
                     let armijo = ft <= loss + cfg.c1 * alpha * slope;
                     // Approximate Wolfe (Hager & Zhang 2005): near a minimiser J changes by less than its rounding
                     // error, so decide with the directional derivative φ'(α) = ∇J(θ + αd)ᵀd instead.
                     let approx_wolfe = ft <= loss + cfg.approx_wolfe_eps * loss.abs() && {
-                        let dphi = dot(&g_new, &d);
+                        let dphi = dot(g_new, d);
                         (2.0 * cfg.c1 - 1.0) * slope >= dphi && dphi >= cfg.c2 * slope
                     };
                     if armijo || approx_wolfe {
@@ -273,15 +281,26 @@ pub fn minimize_lbfgs(
             }
         };
         let Some((alpha, ft)) = accepted else {
-            return Ok(report(StopReason::LineSearchFailed, evals));
+            return Ok(Outcome::Stop(StopReason::LineSearchFailed));
         };
-        mem.push(&x_new, theta, &g_new, &g, cfg.curvature_eps);
-        theta.copy_from_slice(&x_new);
-        std::mem::swap(&mut g, &mut g_new);
-        prev_loss = Some(loss);
-        loss = ft;
-        gnorm = inf_norm(&g);
-        last_step = alpha;
-        iter += 1;
+        mem.push(x_new, p.theta, g_new, p.grad, cfg.curvature_eps);
+        p.theta.copy_from_slice(x_new);
+        p.grad.copy_from_slice(g_new);
+        p.loss = ft;
+        self.last_step = alpha;
+        Ok(Outcome::Evaluated)
     }
+}
+
+/// Minimises J by L-BFGS: the one loop ([`minimize_with`]) with [`Lbfgs`]. `f(θ, g)` writes ∇J(θ) into g and
+/// returns J(θ); `observer` sees every iteration and returns false to stop. On return `theta` holds the last
+/// accepted iterate.
+pub fn minimize_lbfgs(
+    f: &mut Objective<'_>,
+    theta: &mut [f64],
+    cfg: &LbfgsConfig,
+    observer: &mut Observer<'_>,
+) -> Result<RunReport> {
+    let mut method = Lbfgs::new(theta.len(), cfg);
+    minimize_with(f, theta, &mut method, &cfg.run_config(), observer)
 }

@@ -2,9 +2,12 @@
 //! learning-rate schedules; full batch and minibatch).
 //!
 //! Kept apart as in argmin (ARCHITECTURE habit 5): the objective is a closure `f(θ, ∇) -> J(θ)` that writes the
-//! gradient and returns the value (it may change its minibatch per call); an [`Optimizer`] only turns a gradient
-//! into a step; the executors [`runner::minimize`] (first-order methods) and [`lbfgs::minimize_lbfgs`] (line
-//! search) run the loop, call the observer once per iteration, and end with a [`runner::StopReason`].
+//! gradient and returns the value (it may change its minibatch per call); a [`Method`] turns the current point
+//! into the next — an [`Optimizer`] by one step from the gradient (GD, momentum, RMSprop, Adam, and the
+//! [`prox::Proximal`] wrapper for the L¹ penalty), [`lbfgs::Lbfgs`] by its own line search; the one loop
+//! [`executor::minimize_with`] evaluates, detects divergence for every method ([`Divergence`]), calls the
+//! observer once per iteration, applies the stopping rules and ends with a [`runner::StopReason`].
+//! [`runner::minimize`] and [`lbfgs::minimize_lbfgs`] are that loop for one kind of method.
 //!
 //! First-order updates follow PyTorch's `torch.optim` exactly (g = ∇J, η = learning rate):
 //! ```text
@@ -16,14 +19,18 @@
 //! ```
 
 pub mod adam;
+pub mod executor;
 pub mod gd;
 pub mod lbfgs;
+pub mod prox;
 pub mod runner;
 pub mod schedule;
 
 pub use adam::{Adam, Rmsprop};
+pub use executor::{minimize_with, Divergence, Method, Outcome, Point};
 pub use gd::{Gd, Momentum};
-pub use lbfgs::{minimize_lbfgs, LbfgsConfig};
+pub use lbfgs::{minimize_lbfgs, Lbfgs, LbfgsConfig};
+pub use prox::Proximal;
 pub use runner::{minimize, IterInfo, Objective, Observer, RunConfig, RunReport, StopReason};
 pub use schedule::Schedule;
 
@@ -66,7 +73,7 @@ pub enum OptimizerSpec {
         #[serde(default = "default_eps")]
         eps: f64,
     },
-    /// L-BFGS with a backtracking Armijo line search; run with [`lbfgs::minimize_lbfgs`], not as an [`Optimizer`].
+    /// L-BFGS with a backtracking Armijo line search ([`lbfgs::Lbfgs`], a [`Method`] but not an [`Optimizer`]).
     Lbfgs {
         #[serde(default = "default_memory")]
         memory: usize,
@@ -104,7 +111,7 @@ impl OptimizerSpec {
         }
     }
 
-    /// Whether this is a line-search method (run by [`lbfgs::minimize_lbfgs`] rather than [`runner::minimize`]).
+    /// Whether this is a line-search method (it evaluates trial points itself).
     pub fn is_line_search(&self) -> bool {
         matches!(self, OptimizerSpec::Lbfgs { .. })
     }
@@ -148,7 +155,7 @@ impl OptimizerSpec {
     }
 
     /// The first-order optimiser for P parameters (state allocated here, once); `None` for L-BFGS, which is a
-    /// line-search executor of its own ([`OptimizerSpec::minimize`] dispatches both).
+    /// [`Method`] but not an [`Optimizer`] ([`OptimizerSpec::method`] builds any of them).
     pub fn build(&self, p: usize) -> Option<Box<dyn Optimizer>> {
         Some(match *self {
             OptimizerSpec::Gd => Box::new(Gd),
@@ -159,9 +166,26 @@ impl OptimizerSpec {
         })
     }
 
-    /// Runs this method on `f` from `theta`: first-order methods through [`runner::minimize`] with `cfg`; L-BFGS
-    /// through [`lbfgs::minimize_lbfgs`] with the same stopping rules and iteration budget (`cfg.lr` and
-    /// `cfg.schedule` unused: the line search picks the step).
+    /// The method for P parameters, any of them (L-BFGS with its default line-search constants).
+    pub fn method(&self, p: usize) -> Box<dyn Method + Send> {
+        match *self {
+            OptimizerSpec::Gd => Box::new(Gd),
+            OptimizerSpec::Momentum { beta } => Box::new(Momentum::new(p, beta)),
+            OptimizerSpec::Adam { beta1, beta2, eps } => Box::new(Adam::new(p, beta1, beta2, eps)),
+            OptimizerSpec::Rmsprop { alpha, eps } => Box::new(Rmsprop::new(p, alpha, eps)),
+            OptimizerSpec::Lbfgs { memory } => Box::new(Lbfgs::new(
+                p,
+                &LbfgsConfig {
+                    memory,
+                    ..LbfgsConfig::default()
+                },
+            )),
+        }
+    }
+
+    /// Runs this method on `f` from `theta` in the one loop ([`executor::minimize_with`]) with `cfg`'s budget,
+    /// stopping and divergence rules (`cfg.lr` and `cfg.schedule` unused by L-BFGS: the line search picks the
+    /// step).
     pub fn minimize(
         &self,
         f: &mut Objective<'_>,
@@ -169,23 +193,8 @@ impl OptimizerSpec {
         cfg: &RunConfig,
         observer: &mut Observer<'_>,
     ) -> crate::Result<RunReport> {
-        match *self {
-            OptimizerSpec::Lbfgs { memory } => {
-                let lcfg = LbfgsConfig {
-                    memory,
-                    max_iters: cfg.max_iters,
-                    tol_grad: cfg.tol_grad,
-                    target_loss: cfg.target_loss,
-                    tol_rel_loss: cfg.tol_rel_loss,
-                    ..LbfgsConfig::default()
-                };
-                minimize_lbfgs(f, theta, &lcfg, observer)
-            }
-            _ => {
-                let mut opt = self.build(theta.len()).expect("first-order method");
-                minimize(f, theta, opt.as_mut(), cfg, observer)
-            }
-        }
+        let mut m = self.method(theta.len());
+        minimize_with(f, theta, m.as_mut(), cfg, observer)
     }
 }
 

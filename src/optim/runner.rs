@@ -1,16 +1,13 @@
-//! The executor for first-order methods (argmin-style, ARCHITECTURE habit 5): evaluate, observe, test the stopping
-//! rules, step; repeat.
+//! What the optimisation loop ([`super::executor`]) works with: the objective and observer types, the run
+//! configuration (budget, learning rate and schedule, stopping rules, divergence rule), what the observer sees per
+//! iteration, why a run ended, and [`minimize`] — the loop for a first-order [`Optimizer`].
 //!
-//! Iterates θ₀, θ₁, … θ_K: the loop evaluates J(θ_k) and ∇J(θ_k), reports [`IterInfo`] for iteration k to the
-//! observer, stops if a rule holds (or k = max_iters), else takes the step θ_{k+1} = step(θ_k, ∇J(θ_k), η_k). So a
-//! run of `max_iters` = K takes K steps and K + 1 evaluations, and the returned θ is the one whose loss is
-//! `final_loss`. Divergence: a non-finite loss or gradient at iteration k is an error
-//! ([`crate::Error::Numerical`] with step = k); by then the observer has seen iterations 0 … k−1, all finite.
 //! Minibatching is the caller's: `f` may draw a new batch per call (IterInfo::iter says which iteration it is).
 
+use super::executor::{minimize_with, Divergence};
 use super::schedule::{validate_lr, Schedule};
 use super::Optimizer;
-use crate::{Error, Result};
+use crate::Result;
 use serde::{Deserialize, Serialize};
 
 /// The objective: `f(θ, g)` writes ∇J(θ) into g and returns J(θ) (it may draw a new minibatch per call).
@@ -38,6 +35,9 @@ pub struct RunConfig {
     /// Stop when |J_k − J_{k−1}| ≤ tol_rel_loss · max(|J_{k−1}|, 1e-300).
     #[serde(default)]
     pub tol_rel_loss: Option<f64>,
+    /// The sustained-growth divergence rule (the non-finite rule always applies).
+    #[serde(default)]
+    pub divergence: Divergence,
 }
 
 impl RunConfig {
@@ -50,6 +50,7 @@ impl RunConfig {
             tol_grad: 0.0,
             target_loss: None,
             tol_rel_loss: None,
+            divergence: Divergence::default(),
         }
     }
 
@@ -69,7 +70,7 @@ impl RunConfig {
         if let Some(t) = self.tol_rel_loss.filter(|t| !(t.is_finite() && *t >= 0.0)) {
             return Err(format!("tol_rel_loss must be finite and non-negative, got {t}"));
         }
-        Ok(())
+        self.divergence.validate()
     }
 }
 
@@ -126,17 +127,7 @@ pub(crate) fn inf_norm(g: &[f64]) -> f64 {
     n
 }
 
-/// The divergence error at iteration `iter`.
-pub(crate) fn diverged(loss: f64, iter: usize) -> Error {
-    let what = if loss.is_finite() {
-        "gradient is not finite (diverged)"
-    } else {
-        "loss is not finite (diverged)"
-    };
-    Error::numerical(what, iter as f64, iter, None)
-}
-
-/// The stopping rules shared by both executors, checked after the observer at iteration k.
+/// The stopping rules, checked after the observer at iteration k.
 pub(crate) fn check_stop(
     loss: f64,
     prev_loss: Option<f64>,
@@ -159,8 +150,9 @@ pub(crate) fn check_stop(
     None
 }
 
-/// Minimises J with a first-order optimiser. `f(θ, g)` writes ∇J(θ) into g and returns J(θ); `observer` sees
-/// every iteration and returns false to stop. Allocates one gradient buffer of θ.len() for the whole run.
+/// Minimises J with a first-order optimiser: [`minimize_with`] for `opt`. `f(θ, g)` writes ∇J(θ) into g and
+/// returns J(θ); `observer` sees every iteration and returns false to stop. Allocates one gradient buffer of
+/// θ.len() for the whole run.
 pub fn minimize(
     f: &mut Objective<'_>,
     theta: &mut [f64],
@@ -168,45 +160,5 @@ pub fn minimize(
     cfg: &RunConfig,
     observer: &mut Observer<'_>,
 ) -> Result<RunReport> {
-    let mut grad = vec![0.0; theta.len()];
-    let mut evals = 0;
-    let mut prev_loss = None;
-    let mut iter = 0;
-    loop {
-        let loss = f(theta, &mut grad)?;
-        evals += 1;
-        let gnorm = inf_norm(&grad);
-        if !loss.is_finite() || gnorm.is_nan() {
-            return Err(diverged(loss, iter));
-        }
-        let lr = cfg.schedule.lr(cfg.lr, iter);
-        let info = IterInfo {
-            iter,
-            loss,
-            grad_norm: gnorm,
-            lr,
-            evals,
-        };
-        let stop = if !observer(&info) {
-            Some(StopReason::ObserverStop)
-        } else if let Some(s) = check_stop(loss, prev_loss, gnorm, cfg.tol_grad, cfg.target_loss, cfg.tol_rel_loss) {
-            Some(s)
-        } else if iter >= cfg.max_iters {
-            Some(StopReason::MaxIters)
-        } else {
-            None
-        };
-        if let Some(stop) = stop {
-            return Ok(RunReport {
-                iterations: iter,
-                evaluations: evals,
-                final_loss: loss,
-                final_grad_norm: gnorm,
-                stop,
-            });
-        }
-        opt.step(theta, &grad, lr);
-        prev_loss = Some(loss);
-        iter += 1;
-    }
+    minimize_with(f, theta, opt, cfg, observer)
 }

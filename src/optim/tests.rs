@@ -299,24 +299,50 @@ fn validation_rejects_bad_rates_and_shapes() {
 #[test]
 fn divergence_is_an_error_at_the_iteration_and_the_observer_kept_the_history() {
     let q = Quadratic::new(3, 5);
+    // With the growth rule out of reach, the loss overflows: the non-finite rule fires before the observer sees
+    // that iteration, so the history holds only finite iterates.
     let mut theta = vec![1.0; 3];
     let mut history = Vec::new();
-    let cfg = RunConfig::new(100_000, 1e3);
+    let cfg = RunConfig {
+        divergence: Divergence {
+            factor: 1e300,
+            window: 1,
+        },
+        ..RunConfig::new(100_000, 1e3)
+    };
     let err = minimize(&mut |t, g| Ok(q.eval(t, g)), &mut theta, &mut Gd, &cfg, &mut |i| {
         history.push(*i);
         true
     })
     .unwrap_err();
-    let Error::Numerical { what, step, t, .. } = &err else {
+    let Error::Diverged { rule, iteration, .. } = &err else {
         panic!("{err}")
     };
-    assert!(what.contains("diverged"), "{what}");
-    assert_eq!(*t, *step as f64);
-    assert!(*step > 10 && *step < 1000, "{err}");
-    assert_eq!(history.len(), *step);
+    assert!(rule.contains("finite"), "{rule}");
+    assert!(*iteration > 10 && *iteration < 1000, "{err}");
+    assert_eq!(history.len(), *iteration);
     assert!(history.iter().all(|i| i.loss.is_finite() && i.grad_norm.is_finite()));
     assert!(history.iter().enumerate().all(|(k, i)| i.iter == k && i.evals == k + 1));
     assert_eq!(err.exit_code(), 1);
+    // With the default rule the sustained growth is caught long before: the observer saw the iteration it fired at.
+    let mut theta = vec![1.0; 3];
+    let mut seen = 0;
+    let err = minimize(
+        &mut |t, g| Ok(q.eval(t, g)),
+        &mut theta,
+        &mut Gd,
+        &RunConfig::new(100_000, 1e3),
+        &mut |_| {
+            seen += 1;
+            true
+        },
+    )
+    .unwrap_err();
+    let Error::Diverged { rule, iteration, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(rule.contains("10 consecutive iterations"), "{rule}");
+    assert_eq!(seen, iteration + 1);
 }
 
 #[test]
@@ -377,7 +403,7 @@ fn lbfgs_reports_line_search_failure_and_initial_divergence() {
         Ok(f64::NAN)
     };
     let err = minimize_lbfgs(&mut nan, &mut th, &LbfgsConfig::default(), &mut |_| true).unwrap_err();
-    assert!(matches!(err, Error::Numerical { step: 0, .. }), "{err}");
+    assert!(matches!(err, Error::Diverged { iteration: 0, .. }), "{err}");
 }
 
 #[test]

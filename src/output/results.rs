@@ -28,13 +28,17 @@ pub struct StudyOutput {
 }
 
 impl StudyOutput {
-    /// Record a headline number or value.
+    /// Record a headline number or value (see [`json_value`] for values JSON cannot hold).
     pub fn set(&mut self, key: &str, v: impl serde::Serialize) {
-        self.summary.insert(
-            key.to_string(),
-            serde_json::to_value(v).expect("summary values serialise"),
-        );
+        self.summary.insert(key.to_string(), json_value(&v));
     }
+}
+
+/// `v` as JSON, never failing: non-finite floats become `null` (serde_json's rule), and a value JSON cannot hold
+/// (an integer beyond 64 bits, a map with non-string keys) becomes a string saying so instead of a panic — the
+/// types lieflow writes avoid both (counts beyond 2^64 are written as decimal strings), so this is a last resort.
+pub fn json_value<T: serde::Serialize + ?Sized>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or_else(|e| Value::String(format!("(not representable in JSON: {e})")))
 }
 
 /// Who produced a run, for its manifest.

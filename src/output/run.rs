@@ -1,27 +1,41 @@
 //! Atomic outputs: a run folder that appears complete or not at all, and single files written via
 //! a temporary file and a rename.
 //!
-//! Files are written into a hidden sibling folder `.<name>.tmp-<pid>-<nanos>`; [`RunDir::commit`]
-//! renames it to the final name. A run that fails or panics drops its `RunDir`, which deletes the
-//! temporary folder, so a half-written result never sits under the final name. A previous complete
-//! result under the final name is renamed aside first and deleted only after the new one is in
-//! place.
+//! Files are written into a hidden sibling folder `.<name>.tmp-<pid>-<nanos>`, which carries the run-folder
+//! marker ([`super::target::MARKER`]) from the start; [`RunDir::commit`] records every file written in the
+//! marker and renames the folder to its final name. A run that fails or panics drops its `RunDir`, which deletes
+//! the temporary folder, so a half-written result never sits under the final name; SIGINT/SIGTERM remove it too
+//! ([`super::guard`]). A previous result under the final name is renamed aside first and deleted only after the
+//! new one is in place — and only if it is still a lieflow run folder holding nothing but lieflow's files
+//! ([`super::target::inspect`]); otherwise the new folder is put beside it under a fresh name.
+//!
+//! A run killed by SIGKILL leaves its temporary folder behind: the next [`RunDir::create`] in the same parent
+//! removes such a folder when its process is gone (and restores a previous result a killed commit had renamed
+//! aside), or reports it when that process may still be running ([`RunDir::stale_notes`]).
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use super::guard;
 use super::plot::{render, Figure};
 use super::table::Table;
+use super::target::{inspect, Existing, Marker, Status, MARKER};
 use crate::{Error, Result};
 
 /// A run folder under construction. See the module docs.
 #[derive(Debug)]
 pub struct RunDir {
     final_path: PathBuf,
+    /// The path as the user gave it, for messages.
+    shown: PathBuf,
     tmp: PathBuf,
     committed: bool,
+    scenario_name: String,
+    files: Mutex<Vec<String>>,
+    notes: Vec<String>,
 }
 
 /// `.<name>.<tag>-<pid>-<nanos>` next to `path`: unique per process and moment, hidden, and on the
@@ -47,18 +61,141 @@ fn create_parent(path: &Path) -> Result<()> {
     }
 }
 
+/// Why `path` cannot be created, in words naming the user's path: a file standing where a folder must be, or
+/// the system's reason.
+fn unwritable(shown: &Path, path: &Path, e: &std::io::Error) -> Error {
+    let blocker = path
+        .ancestors()
+        .skip(1)
+        .find(|a| std::fs::symlink_metadata(a).is_ok_and(|m| !m.is_dir()));
+    let msg = match blocker {
+        Some(b) => format!(
+            "cannot create the output folder: {} is a file, not a folder",
+            b.display()
+        ),
+        None => format!("cannot create the output folder: {e}"),
+    };
+    super::target::refuse(shown, msg)
+}
+
+/// Whether process `pid` may be running (`None`: cannot tell, no /proc).
+fn pid_alive(pid: u32) -> Option<bool> {
+    if !Path::new("/proc/self").exists() {
+        return None;
+    }
+    Some(Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Leftovers of killed runs next to `final_path` (`.<name>.tmp-<pid>-…` and `.<name>.old-<pid>-…`): removed
+/// when their process is gone and they are lieflow's (marked or empty), a renamed-aside result restored when its
+/// final folder is missing; otherwise reported. Returns the notes for the user.
+fn clean_stale(final_path: &Path) -> Vec<String> {
+    let (Some(parent), Some(name)) = (final_path.parent(), final_path.file_name()) else {
+        return Vec::new();
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    let name = name.to_string_lossy();
+    for e in entries.flatten() {
+        let f = e.file_name().to_string_lossy().into_owned();
+        let (tag, rest) = if let Some(r) = f.strip_prefix(&format!(".{name}.tmp-")) {
+            ("tmp", r)
+        } else if let Some(r) = f.strip_prefix(&format!(".{name}.old-")) {
+            ("old", r)
+        } else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let p = e.path();
+        if pid == std::process::id() {
+            continue;
+        }
+        let ours = Marker::read(&p).is_some() || std::fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none());
+        match pid_alive(pid) {
+            Some(false) if ours && tag == "old" && std::fs::symlink_metadata(final_path).is_err() => {
+                if std::fs::rename(&p, final_path).is_ok() {
+                    notes.push(format!(
+                        "restored {} from {}, where an interrupted run (pid {pid}) had moved it",
+                        final_path.display(),
+                        p.display()
+                    ));
+                }
+            }
+            Some(false) if ours => {
+                if std::fs::remove_dir_all(&p).is_ok() {
+                    notes.push(format!(
+                        "removed {}, left behind by an interrupted run (pid {pid})",
+                        p.display()
+                    ));
+                }
+            }
+            Some(true) => notes.push(format!(
+                "{} belongs to a run that may still be going (pid {pid}); left alone",
+                p.display()
+            )),
+            _ => notes.push(format!(
+                "{} looks like the leftover of an interrupted run (pid {pid}); lieflow left it alone, remove it \
+                 yourself if no run is going",
+                p.display()
+            )),
+        }
+    }
+    notes
+}
+
 impl RunDir {
     /// Start a run whose results will appear at `final_path` on [`commit`](Self::commit).
-    /// Creates missing parent folders and the temporary folder.
+    /// Creates missing parent folders and the temporary folder (with its marker).
     pub fn create(final_path: &Path) -> Result<Self> {
-        create_parent(final_path)?;
+        Self::create_named(final_path, final_path, "")
+    }
+
+    /// [`RunDir::create`] for the run of `scenario_name`, naming the output `shown` (the path as the user gave
+    /// it) in errors: a folder that cannot be created is an input error (exit code 2).
+    pub fn create_named(final_path: &Path, shown: &Path, scenario_name: &str) -> Result<Self> {
+        create_parent(final_path).map_err(|e| match e {
+            Error::Io { source, .. } => unwritable(shown, final_path, &source),
+            e => e,
+        })?;
+        let notes = clean_stale(final_path);
         let tmp = sibling(final_path, "tmp")?;
-        std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        Ok(RunDir {
+        std::fs::create_dir(&tmp).map_err(|e| unwritable(shown, final_path, &e))?;
+        guard::register(&tmp);
+        let dir = RunDir {
             final_path: final_path.to_path_buf(),
+            shown: shown.to_path_buf(),
             tmp,
             committed: false,
-        })
+            scenario_name: scenario_name.to_string(),
+            files: Mutex::new(Vec::new()),
+            notes,
+        };
+        dir.write_marker(Status::Running)
+            .map_err(|_| super::target::refuse(shown, "cannot write into the output folder's parent".into()))?;
+        Ok(dir)
+    }
+
+    /// What [`RunDir::create`] found and did about leftovers of interrupted runs (for stderr).
+    pub fn stale_notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    fn write_marker(&self, status: Status) -> Result<()> {
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let m = Marker::new(status, &self.scenario_name, files);
+        let mut bytes = serde_json::to_vec_pretty(&m).unwrap_or_default();
+        bytes.push(b'\n');
+        let p = self.tmp.join(MARKER);
+        std::fs::write(&p, bytes).map_err(|e| Error::io(&p, e))
     }
 
     /// The temporary folder where files are written until commit.
@@ -88,6 +225,12 @@ impl RunDir {
         }
         let p = self.tmp.join(rel);
         create_parent(&p)?;
+        let rel: PathBuf = rel.components().filter(|c| matches!(c, Component::Normal(_))).collect();
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let rel = rel.to_string_lossy().into_owned();
+        if !files.contains(&rel) {
+            files.push(rel);
+        }
         Ok(p)
     }
 
@@ -121,15 +264,34 @@ impl RunDir {
         render(fig, &png, &svg)
     }
 
-    /// Move the finished folder to its final name and return that path.
-    ///
-    /// If the final folder exists it is renamed aside, the new folder renamed into place, and only
-    /// then the old one deleted; if the second rename fails the old folder is put back.
-    pub fn commit(mut self) -> Result<PathBuf> {
+    /// Move the finished folder to its final name and return that path (a complete run).
+    pub fn commit(self) -> Result<PathBuf> {
         let fin = self.final_path.clone();
+        self.commit_to(&fin, Status::Complete)
+    }
+
+    /// Record `status` and every file written in the marker, then move the folder to `target` (the final path,
+    /// or `DIR.failed` for a failed run) and return where it went.
+    ///
+    /// If `target` exists it is renamed aside, the new folder renamed into place, and only then the old one
+    /// deleted; if the second rename fails the old folder is put back. `target` is replaced only if it is still
+    /// missing, empty or a lieflow run folder holding only lieflow's files (or a legacy run folder the caller
+    /// accepted); if anything else appeared there during the run, the folder goes to a fresh sibling instead.
+    pub fn commit_to(mut self, target: &Path, status: Status) -> Result<PathBuf> {
+        self.write_marker(status)?;
+        let _hold = guard::hold(); // a signal's clean-up waits until the renames are done
+        let existing = inspect(target);
+        let fin = match existing {
+            Existing::Missing | Existing::Empty | Existing::Run(_) | Existing::Legacy => target.to_path_buf(),
+            Existing::Foreign(_) => {
+                let mut n = target.file_name().unwrap_or_default().to_os_string();
+                n.push(format!(".lieflow-{}", std::process::id()));
+                target.with_file_name(n)
+            }
+        };
         let old = if std::fs::symlink_metadata(&fin).is_ok() {
             let old = sibling(&fin, "old")?;
-            std::fs::rename(&fin, &old).map_err(|e| Error::io(&fin, e))?;
+            std::fs::rename(&fin, &old).map_err(|e| Error::io(&self.shown, e))?;
             Some(old)
         } else {
             None
@@ -138,9 +300,11 @@ impl RunDir {
             if let Some(old) = &old {
                 let _ = std::fs::rename(old, &fin);
             }
-            return Err(Error::io(&fin, e));
+            return Err(Error::io(&self.shown, e));
         }
         self.committed = true;
+        drop(_hold);
+        guard::unregister(&self.tmp);
         if let Some(old) = old {
             let res = if old.is_dir() {
                 std::fs::remove_dir_all(&old)
@@ -157,7 +321,17 @@ impl Drop for RunDir {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.tmp);
+            guard::unregister(&self.tmp);
         }
+    }
+}
+
+/// Unregisters a temporary path when dropped.
+struct Forget<'a>(&'a Path);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        guard::unregister(self.0);
     }
 }
 
@@ -167,6 +341,8 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     create_parent(path)?;
     let tmp = sibling(path, "tmp")?;
+    guard::register(&tmp);
+    let _forget = Forget(&tmp);
     let res = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -186,10 +362,12 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The entries of `dir` other than the run-folder marker.
     fn entries(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != MARKER)
             .collect();
         v.sort();
         v
@@ -248,6 +426,63 @@ mod tests {
         assert_eq!(entries(&fin), ["new.txt", "same.txt"]);
         assert_eq!(std::fs::read(fin.join("same.txt")).unwrap(), b"2");
         assert_eq!(entries(base.path()), ["run"], "no temp or old folders left");
+    }
+
+    #[test]
+    fn the_marker_lists_every_file_and_the_status() {
+        let base = tempfile::tempdir().unwrap();
+        let run = RunDir::create_named(&base.path().join("run"), Path::new("run"), "demo").unwrap();
+        assert_eq!(Marker::read(run.path()).unwrap().status, Status::Running);
+        run.write_bytes("a.csv", b"1").unwrap();
+        run.write_bytes("figs/b.svg", b"2").unwrap();
+        let fin = run.commit_to(&base.path().join("run.failed"), Status::Failed).unwrap();
+        let m = Marker::read(&fin).unwrap();
+        assert_eq!((m.status, m.scenario_name.as_str()), (Status::Failed, "demo"));
+        assert_eq!(m.files, ["a.csv", "figs/b.svg"]);
+        assert_eq!(inspect(&fin), Existing::Run(Status::Failed));
+    }
+
+    #[test]
+    fn commit_never_replaces_what_appeared_during_the_run() {
+        let base = tempfile::tempdir().unwrap();
+        let fin = base.path().join("run");
+        let run = RunDir::create(&fin).unwrap();
+        std::fs::create_dir(&fin).unwrap();
+        std::fs::write(fin.join("mine.txt"), b"keep").unwrap();
+        let went = run.commit().unwrap();
+        assert_ne!(went, fin);
+        assert_eq!(std::fs::read(fin.join("mine.txt")).unwrap(), b"keep");
+        assert_eq!(Marker::read(&went).unwrap().status, Status::Complete);
+    }
+
+    #[test]
+    fn stale_temporary_folders_of_dead_runs_are_removed_and_live_ones_reported() {
+        let base = tempfile::tempdir().unwrap();
+        let fin = base.path().join("run");
+        // A process that has exited: its pid is (almost certainly) free.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = base.path().join(format!(".run.tmp-{dead}-1"));
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::write(
+            stale.join(MARKER),
+            serde_json::to_vec(&Marker::new(Status::Running, "s", vec![])).unwrap(),
+        )
+        .unwrap();
+        // The parent process (the test runner) is alive.
+        let live = base
+            .path()
+            .join(format!(".run.tmp-{}-2", std::os::unix::process::parent_id()));
+        std::fs::create_dir(&live).unwrap();
+        let run = RunDir::create(&fin).unwrap();
+        assert!(!stale.exists(), "{:?}", run.stale_notes());
+        assert!(run
+            .stale_notes()
+            .iter()
+            .any(|n| n.contains("removed") && n.contains(&dead.to_string())));
+        assert!(live.exists());
+        assert!(run.stale_notes().iter().any(|n| n.contains("may still be going")));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Numbers are written with Rust's `{}` Display for `f64`, which prints the shortest decimal string
 //! that parses back to the same bits. The output therefore depends only on the values (never on the
 //! platform or the run), and `read_matrix_csv` recovers them exactly. Non-finite values are written
-//! as `NaN`, `inf` and `-inf`, which `str::parse::<f64>` (and numpy / pandas) read back.
+//! as `NaN`, `inf` and `-inf`, which `str::parse::<f64>` (and numpy / pandas) read back — except in columns
+//! declared [optional](Table::optional), where NaN stands for "not computed" and is written as an empty field.
 
 use std::path::Path;
 
@@ -14,15 +15,28 @@ use crate::{Error, Result};
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<f64>>,
+    /// Per column: NaN means "no value" and is written as an empty field.
+    optional: Vec<bool>,
 }
 
 impl Table {
     /// An empty table with the given column names.
     pub fn new<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> Self {
+        let columns: Vec<String> = columns.into_iter().map(Into::into).collect();
         Table {
-            columns: columns.into_iter().map(Into::into).collect(),
+            optional: vec![false; columns.len()],
+            columns,
             rows: Vec::new(),
         }
+    }
+
+    /// Declares the columns `names` optional: a NaN there is written as an empty field (a value that was not
+    /// computed, e.g. an exact rank for fields that have none), not as `NaN`.
+    pub fn optional(mut self, names: &[&str]) -> Self {
+        for (c, o) in self.columns.iter().zip(self.optional.iter_mut()) {
+            *o |= names.contains(&c.as_str());
+        }
+        self
     }
 
     /// Append a row.
@@ -60,7 +74,13 @@ impl Table {
         let mut fields: Vec<String> = Vec::with_capacity(self.columns.len());
         for row in &self.rows {
             fields.clear();
-            fields.extend(row.iter().map(|v| format_f64(*v)));
+            fields.extend(row.iter().zip(&self.optional).map(|(v, &opt)| {
+                if opt && v.is_nan() {
+                    String::new()
+                } else {
+                    format_f64(*v)
+                }
+            }));
             w.write_record(&fields).expect("CSV write to memory");
         }
         w.into_inner().expect("CSV flush to memory")
@@ -254,6 +274,17 @@ mod tests {
                 assert_eq!(a.to_bits(), b.to_bits(), "{a} vs {b}");
             }
         }
+    }
+
+    #[test]
+    fn optional_columns_write_nan_as_an_empty_field() {
+        let mut t = Table::new(["a", "gap", "b"]).optional(&["gap"]);
+        t.push(vec![1.0, f64::NAN, f64::NAN]);
+        t.push(vec![2.0, 0.5, 3.0]);
+        assert_eq!(
+            String::from_utf8(t.to_csv_bytes()).unwrap(),
+            "a,gap,b\n1,,NaN\n2,0.5,3\n"
+        );
     }
 
     #[test]

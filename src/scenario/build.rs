@@ -14,18 +14,25 @@ use crate::problem::Problem;
 use crate::{Error, Result};
 use nalgebra::DMatrix;
 
+/// Largest horizon T accepted: times stay finite and far from overflow in every formula that scales them.
+pub const MAX_HORIZON: f64 = 1e12;
+
 impl ScenarioFile {
-    /// The time grid `[time]`, validated (T > 0 finite, K ≥ 1, s ≥ 1).
+    /// The time grid `[time]`, validated: 0 < T ≤ [`MAX_HORIZON`], K ≥ 1, s ≥ 1, and the step T/(K·s) a normal
+    /// positive number, so that every time t_n = n·h on the grid is finite and distinct from its neighbours.
     pub fn grid(&self) -> Result<(TimeGrid, usize)> {
         let t = self
             .scenario
             .time
             .as_ref()
             .ok_or_else(|| self.error("time", "missing table [time]"))?;
-        if !(t.horizon.is_finite() && t.horizon > 0.0) {
+        if !(t.horizon.is_finite() && t.horizon > 0.0 && t.horizon <= MAX_HORIZON) {
             return Err(self.error(
                 "time.horizon",
-                format!("expected a finite number > 0, found {}", t.horizon),
+                format!(
+                    "expected a number > 0 and ≤ {MAX_HORIZON:e}, found {}",
+                    crate::error::num(t.horizon)
+                ),
             ));
         }
         if t.intervals == 0 {
@@ -33,6 +40,18 @@ impl ScenarioFile {
         }
         if t.substeps == 0 {
             return Err(self.error("time.substeps", "expected an integer ≥ 1"));
+        }
+        let h = t.horizon / t.intervals as f64 / t.substeps as f64;
+        if !(h.is_normal() && h > 0.0) {
+            return Err(self.error(
+                "time.intervals",
+                format!(
+                    "the step T/(K·s) = {} / ({} × {}) = {h:e} is not a normal positive number",
+                    crate::error::num(t.horizon),
+                    t.intervals,
+                    t.substeps
+                ),
+            ));
         }
         Ok((
             TimeGrid {
@@ -146,7 +165,10 @@ impl ScenarioFile {
         let s = &self.scenario.solver;
         for (key, v) in [("solver.rtol", s.rtol), ("solver.atol", s.atol)] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(self.error(key, format!("expected a finite number > 0, found {v}")));
+                return Err(self.error(
+                    key,
+                    format!("expected a finite number > 0, found {}", crate::error::num(v)),
+                ));
             }
         }
         let save = match (&s.save_times, s.save.as_str()) {
@@ -217,6 +239,7 @@ impl ScenarioFile {
             }
             ControlSpec::Csv { file } => {
                 let path = self.base_dir().join(file);
+                self.check_csv_size("controls.file", &path)?;
                 let (v, rows, cols) = read_matrix_csv(&path).map_err(self.file_error("controls.file"))?;
                 if rows != k || cols != d {
                     return Err(Error::input(
@@ -254,9 +277,23 @@ impl ScenarioFile {
             }
         };
         if let Some(i) = c.values().iter().position(|v| !v.is_finite()) {
-            return Err(self.error(
-                "controls",
-                format!("non-finite control value at interval {}, entry {}", i / d, i % d),
+            let (k, j) = (i / d, i % d);
+            let (field, at) = match spec {
+                ControlSpec::Constant { .. } => ("controls.value", format!("controls.value[{j}]")),
+                ControlSpec::Inline { .. } => ("controls.values", format!("controls.values[{k}][{j}]")),
+                ControlSpec::Csv { .. } => ("controls.file", "controls.file".into()),
+                ControlSpec::Random { .. } => ("controls.scale", "controls.scale".into()),
+                ControlSpec::Init { .. } => ("controls", "controls".into()),
+            };
+            return Err(self.error_at(
+                field,
+                &at,
+                format!(
+                    "control value {} at interval {}, entry {} is not finite (1-based)",
+                    c.values()[i],
+                    k + 1,
+                    j + 1
+                ),
             ));
         }
         Ok(c)
@@ -282,7 +319,10 @@ impl ScenarioFile {
             _ => 0.0,
         };
         if !(noise.is_finite() && noise >= 0.0) {
-            return Err(self.error("data.noise", format!("expected a finite number ≥ 0, found {noise}")));
+            return Err(self.error(
+                "data.noise",
+                format!("expected a finite number ≥ 0, found {}", crate::error::num(noise)),
+            ));
         }
         let ds = match spec {
             DataSpec::Annuli { n, noise, seed: s } => data::annuli(nonzero(*n)?, seed(s), &data::DEFAULT_RINGS, *noise),
@@ -338,16 +378,45 @@ impl ScenarioFile {
             }
             DataSpec::Csv { inputs, targets } => {
                 let base = self.base_dir();
-                data::from_csv(&base.join(inputs), targets.as_ref().map(|t| base.join(t)).as_deref())
-                    .map_err(self.file_error("data.inputs"))?
+                let tpath = targets.as_ref().map(|t| base.join(t));
+                data::from_csv(&base.join(inputs), tpath.as_deref()).map_err(|e| {
+                    let in_targets = match &e {
+                        Error::Io { path, .. } | Error::Input { file: path, .. } => Some(path) == tpath.as_ref(),
+                        _ => false,
+                    };
+                    self.wrap_file_error(if in_targets { "data.targets" } else { "data.inputs" }, e)
+                })?
             }
         };
-        ds.check_finite(&self.path)?;
+        if let Some(bad) = ds.first_non_finite() {
+            let (i, j) = (bad.point, bad.coordinate);
+            let what = if bad.target { "target" } else { "point" };
+            let (field, hint) = match spec {
+                DataSpec::Points { .. } if bad.target => ("data.targets", ""),
+                DataSpec::Points { .. } => ("data.points", ""),
+                DataSpec::Blobs { .. } => ("data.std", " (lower data.std)"),
+                DataSpec::Spirals { .. } => ("data.turns", " (lower data.turns or data.noise)"),
+                _ => ("data.noise", " (lower data.noise)"),
+            };
+            return Err(self.error_at(
+                field,
+                &format!("{field}[{i}][{j}]"),
+                format!(
+                    "{what} {}, coordinate {} (1-based) is {}: expected a finite number{hint}",
+                    i + 1,
+                    j + 1,
+                    bad.value
+                ),
+            ));
+        }
         Ok(ds)
     }
 
     /// Build the full problem and check that its parts fit together (data dimension = model dimension, …).
     pub fn problem(&self) -> Result<Problem> {
+        // Sizes first: nothing below allocates more than the budget allows.
+        self.grid()?;
+        self.check_budget(|_, _| ())?;
         let field = self.field()?;
         let data = self.data()?;
         if data.m != field.state_dim() {

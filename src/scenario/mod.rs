@@ -1,10 +1,13 @@
 //! Scenario files: TOML → typed [`schema::Scenario`] (unknown keys rejected, errors with file, line:column and the
 //! field's path) → validated [`crate::problem::Problem`].
 
+pub mod budget;
 pub mod build;
+pub mod locate;
 pub mod objective;
 pub mod schema;
 pub mod setup;
+pub mod sizes;
 
 pub use schema::Scenario;
 
@@ -26,8 +29,29 @@ pub struct ScenarioFile {
 }
 
 impl ScenarioFile {
+    /// Largest scenario file read (64 MiB): parsing holds several copies of it in memory; larger data belong in
+    /// a CSV file (`[data] kind = "csv"`).
+    pub const MAX_BYTES: u64 = 64 << 20;
+
     /// Read and parse `path`.
     pub fn load(path: &Path) -> Result<Self> {
+        let meta =
+            std::fs::metadata(path).map_err(|e| Error::input(path, "", format!("cannot read scenario file: {e}")))?;
+        if !meta.is_file() {
+            return Err(Error::input(path, "", "cannot read scenario file: not a regular file"));
+        }
+        if meta.len() > Self::MAX_BYTES {
+            return Err(Error::input(
+                path,
+                "",
+                format!(
+                    "the scenario file has {} bytes, more than the {} MiB lieflow reads; put large data in a CSV \
+                     file ([data] kind = \"csv\")",
+                    meta.len(),
+                    Self::MAX_BYTES >> 20
+                ),
+            ));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::input(path, "", format!("cannot read scenario file: {e}")))?;
         Self::parse(path, text)
@@ -85,6 +109,39 @@ impl ScenarioFile {
         }
     }
 
+    /// Checks that the output folder name is a plain file-name component: `name` uses only letters, digits,
+    /// `-`, `_` and `.` and is not `.` or `..` (so `output/<name>` can never point elsewhere); without `name`, the
+    /// file stem must at least be a single safe component.
+    pub fn check_name(&self) -> Result<()> {
+        let bad = |n: &str| n.is_empty() || n == "." || n == "..";
+        match &self.scenario.name {
+            Some(n) => {
+                let plain = n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                if bad(n) || !plain {
+                    return Err(self.error(
+                        "name",
+                        format!(
+                            "`{n}` cannot name an output folder: expected a plain file name of letters, digits, \
+                             `-`, `_` and `.` (not empty, `.` or `..`, no `/`)"
+                        ),
+                    ));
+                }
+            }
+            None => {
+                let stem = self.name();
+                if bad(&stem) || stem.contains(['/', '\\', '\0']) {
+                    return Err(self.error(
+                        "name",
+                        format!("the file name gives no usable output folder name (`{stem}`): set `name`"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The study's name: `name` or the file stem.
     pub fn name(&self) -> String {
         self.scenario.name.clone().unwrap_or_else(|| {
@@ -101,18 +158,43 @@ impl ScenarioFile {
     }
 
     /// Errors from reading a file the scenario names at `field`: an unreadable file becomes an input error
-    /// naming this scenario, the field and the file; errors inside the file (which name it) pass through.
+    /// naming this scenario, the field and the file; an error inside the file (which names the file, its row and
+    /// column) is located at `field` in this scenario too, so the message names both places.
     pub fn file_error(&self, field: &str) -> impl Fn(Error) -> Error + '_ {
         let field = field.to_string();
-        move |e| match e {
-            Error::Io { path, source } => self.error(&field, format!("cannot read {}: {source}", path.display())),
+        move |e| self.wrap_file_error(&field, e)
+    }
+
+    /// See [`ScenarioFile::file_error`].
+    pub fn wrap_file_error(&self, field: &str, e: Error) -> Error {
+        match e {
+            Error::Io { path, source } => self.error(field, format!("cannot read {}: {source}", path.display())),
+            Error::Input {
+                file,
+                field: inner,
+                msg,
+                ..
+            } if file != self.path => {
+                let at = if inner.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {inner}")
+                };
+                self.error(field, format!("{}{at}: {msg}", file.display()))
+            }
             e => e,
         }
     }
 
     /// An input error about `field` (a dotted path such as `time.horizon`), located in the file where possible.
     pub fn error(&self, field: &str, msg: impl Into<String>) -> Error {
-        let (line, col) = match locate(&self.text, field) {
+        self.error_at(field, field, msg)
+    }
+
+    /// An input error naming `field`, located at the more precise path `at` (e.g. the element `data.points[1][0]`
+    /// of `data.points`, whose message counts points from 1).
+    pub fn error_at(&self, field: &str, at: &str, msg: impl Into<String>) -> Error {
+        let (line, col) = match locate::locate(&self.text, at) {
             Some((l, c)) => (Some(l), Some(c)),
             None => (None, None),
         };
@@ -132,7 +214,7 @@ fn de_error(path: &Path, text: &str, e: serde_path_to_error::Error<toml::de::Err
     let inner = e.inner();
     let (line, col) = match inner.span() {
         Some(span) => {
-            let (l, c) = line_col(text, span.start);
+            let (l, c) = locate::line_col(text, span.start);
             (Some(l), Some(c))
         }
         None => (None, None),
@@ -142,8 +224,21 @@ fn de_error(path: &Path, text: &str, e: serde_path_to_error::Error<toml::de::Err
         line,
         col,
         field: if field == "." { String::new() } else { field },
-        msg: inner.message().trim().to_string(),
+        msg: plain_types(inner.message().trim()),
     }
+}
+
+/// serde's type names in messages ("expected usize") in the words of the scenario format.
+fn plain_types(msg: &str) -> String {
+    [
+        ("expected usize", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer (at most 2^64 − 1)"),
+        ("expected u32", "expected a non-negative integer below 2^32"),
+        ("expected i64", "expected an integer"),
+        ("expected f64", "expected a number"),
+    ]
+    .iter()
+    .fold(msg.to_string(), |m, (from, to)| m.replace(from, to))
 }
 
 /// Deserialises one top-level table of a document, skipping the others.
@@ -177,43 +272,6 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PickTable<'_, T> {
     }
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
-    (line, col)
-}
-
-/// Find the line of `a.b.key` in a TOML text: the first `key =` line inside a `[a.b]` / `[[a.b]]` table (or, for a
-/// table path, its header). Heuristic but exact for the files lieflow writes and documents.
-fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
-    let clean: Vec<&str> = field
-        .split('.')
-        .filter(|s| !s.is_empty() && s.parse::<usize>().is_err())
-        .collect();
-    let (key, table) = clean.split_last()?;
-    let table = table.join(".");
-    let mut current = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-            if current == field.trim_matches('.') {
-                return Some((i + 1, 1));
-            }
-            continue;
-        }
-        if current == table {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim() == *key {
-                    return Some((i + 1, line.find(key).unwrap_or(0) + 1));
-                }
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,14 +291,5 @@ mod tests {
         let err = ScenarioFile::parse(Path::new("s.toml"), text).unwrap_err().to_string();
         assert!(err.contains("time.horizon"), "{err}");
         assert!(err.contains("line 3"), "{err}");
-    }
-
-    #[test]
-    fn locate_finds_keys_in_tables() {
-        let text = "seed = 1\n[time]\nhorizon = 1\n[model]\nfamily = \"node\"\ndim = 2\n";
-        assert_eq!(locate(text, "model.dim"), Some((6, 1)));
-        assert_eq!(locate(text, "time.horizon"), Some((3, 1)));
-        assert_eq!(locate(text, "seed"), Some((1, 1)));
-        assert_eq!(locate(text, "data"), None);
     }
 }

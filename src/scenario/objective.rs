@@ -30,7 +30,10 @@ impl ScenarioFile {
             ("objective.running_weight", spec.running_weight),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(self.error(key, format!("expected a finite number ≥ 0, found {v}")));
+                return Err(self.error(
+                    key,
+                    format!("expected a finite number ≥ 0, found {}", crate::error::num(v)),
+                ));
             }
         }
         if let Some(r) = &spec.regularizer {
@@ -128,6 +131,7 @@ impl ScenarioFile {
             None => None,
             Some(file) => {
                 let path = self.base_dir().join(file);
+                self.check_csv_size("objective.running_targets", &path)?;
                 let (v, rows, cols) = read_matrix_csv(&path).map_err(self.file_error("objective.running_targets"))?;
                 if rows != steps || cols != n * q {
                     return Err(Error::input(

@@ -38,10 +38,23 @@ fn problems() -> Vec<String> {
 /// Integrator order study.
 pub struct Convergence;
 
+/// Most integrator steps of one solve in an order measurement.
+pub const MAX_STEPS: usize = 10_000_000;
+
 fn spec(f: &ScenarioFile) -> Result<ConvergenceSpec> {
     let s: ConvergenceSpec = f.required_table("convergence")?;
     if s.steps.len() < 3 || s.steps.windows(2).any(|w| w[1] <= w[0]) || s.steps[0] == 0 {
         return Err(f.error("convergence.steps", "expected at least 3 increasing step counts ≥ 1"));
+    }
+    if let Some(i) = s.steps.iter().position(|&k| k > MAX_STEPS) {
+        return Err(f.error(
+            &format!("convergence.steps[{i}]"),
+            format!(
+                "{} steps: expected at most {MAX_STEPS} per solve (orders are fitted on 10 to 10^4 steps; 10^7 keeps \
+                 the study to seconds)",
+                s.steps[i]
+            ),
+        ));
     }
     if let Some(p) = s.problems.iter().find(|p| problem(p).is_none()) {
         return Err(f.error(

@@ -11,7 +11,10 @@ use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::lie::{genericity, GenericityConfig, RandomFamily};
 use crate::output::plot::{Figure, Mark, Region, Series};
 use crate::output::table::Table;
+use crate::scenario::budget::{binomial, Budget, Estimate};
+use crate::scenario::sizes::threads;
 use crate::scenario::ScenarioFile;
+use crate::study::lie::cost::{FieldKind, RankCost};
 use crate::Result;
 use serde::Deserialize;
 use serde_json::json;
@@ -106,6 +109,46 @@ pub fn config(f: &ScenarioFile) -> Result<GenericityConfig> {
             RandomFamily::Features7
         }
     };
+    let (d, degree) = match &family {
+        RandomFamily::Polynomial { d, degree, .. } => (*d as f64, *degree as f64),
+        RandomFamily::Features7 => (7.0, 2.0),
+    };
+    let (m, n) = (s.dim as f64, s.points as f64);
+    let mut est = Estimate::new();
+    est.add(
+        "random polynomial fields of one draw, per thread",
+        &[
+            ("genericity.fields", d),
+            ("genericity.dim", m),
+            ("genericity.degree", binomial(m + degree, degree)),
+            ("", threads()),
+        ],
+        4.0 * m + 96.0,
+    );
+    est.add("draw results", &[("genericity.draws", s.draws as f64)], 16.0);
+    est.add(
+        "random points of one draw, per thread",
+        &[("genericity.points", n), ("genericity.dim", m)],
+        8.0 * threads(),
+    );
+    RankCost {
+        m: ("genericity.dim", m),
+        n: ("genericity.points", n),
+        d: ("genericity.fields", d),
+        depth: ("genericity.max_depth", s.max_depth),
+        kind: FieldKind::Poly {
+            degree,
+            field: "genericity.degree",
+        },
+        parallel: threads(),
+    }
+    .add_to(&mut est);
+    est.table(
+        "depth_histogram.csv",
+        &[("genericity.max_depth", s.max_depth as f64)],
+        ("", 3.0),
+    );
+    est.check(f, &Budget::current()?)?;
     Ok(GenericityConfig {
         m: s.dim,
         n_points: s.points,
@@ -144,7 +187,7 @@ impl Plan for GenericityConfig {
     }
     fn run(&mut self, _ctx: &Context, out: &mut StudyOutput) -> Result<()> {
         let cfg = &*self;
-        out.solver = serde_json::to_value(cfg).expect("config serialises");
+        out.solver = crate::output::results::json_value(cfg);
         let t0 = Instant::now();
         let r = genericity(cfg)?;
         out.timings.insert("draws".into(), t0.elapsed().as_secs_f64());

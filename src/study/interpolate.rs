@@ -81,7 +81,7 @@ impl Plan for InterpolatePlan<'_> {
             if !rep.preserved {
                 let (i, j) = rep.violations[0];
                 out.set("offending_pair", [i, j]);
-                out.set("order_violations", rep.violations.len());
+                out.set("order_violations", rep.n_violations);
                 out.set(
                     "order_message",
                     format!(

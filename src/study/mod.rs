@@ -64,6 +64,7 @@ pub fn prepare(file: &ScenarioFile) -> Result<(&'static dyn Study, Box<dyn Plan 
         )
     })?;
     file.check_tables(study.tables())?;
+    file.check_name()?;
     Ok((study, study.prepare(file)?))
 }
 

@@ -1,6 +1,6 @@
 //! `simulate`: forward simulation of the scenario's ensemble under its controls.
-//! Writes `trajectories.csv` (point, label, t, x_1..x_m), `final.csv` (X(T)), `controls.csv`, and for m = 2 a
-//! phase-plane figure (m = 1: x against t).
+//! Writes `trajectories.csv` (point, label, t, x_1..x_m; `label` only for labelled data), `final.csv` (X(T)),
+//! `controls.csv`, and for m = 2 a phase-plane figure (m = 1: x against t).
 
 use super::{push_trajectory, BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::control::Control;
@@ -42,9 +42,26 @@ impl Study for Simulate {
         &["simulate"]
     }
     fn prepare<'a>(&self, file: &'a ScenarioFile) -> Result<Box<dyn Plan + 'a>> {
+        let spec: SimulateSpec = file.table("simulate")?.unwrap_or_default();
+        file.grid()?;
+        file.check_budget(|z, est| {
+            let n = (z.n_field, z.n);
+            file.trajectory_terms(z, n, est);
+            let mut rows = vec![n];
+            rows.extend(z.saved_factors.iter().copied());
+            est.table("trajectories.csv", &rows, ("model.dim", 3.0 + z.m));
+            est.table("final.csv", &[n], ("model.dim", 2.0 + z.m));
+            est.table("controls.csv", &[("time.intervals", z.k)], (z.d_field, z.d));
+            let drawn = spec.plot_max.map_or(300.0, |p| p as f64).min(z.n);
+            if z.m <= 2.0 {
+                let mut f = vec![("simulate.plot_max", drawn)];
+                f.extend(z.saved_factors.iter().copied());
+                est.add("phase-plane figure", &f, 48.0);
+            }
+        })?;
         Ok(Box::new(SimulatePlan {
             file,
-            spec: file.table("simulate")?.unwrap_or_default(),
+            spec,
             problem: file.problem()?,
         }))
     }
@@ -62,7 +79,7 @@ impl Plan for SimulatePlan<'_> {
     fn run(&mut self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
         let p = &self.problem;
         let (m, n) = (p.data.m, p.data.n());
-        out.solver = serde_json::to_value(p.solver).expect("solver settings serialise");
+        out.solver = crate::output::results::json_value(&p.solver);
         out.solver["kernel"] = serde_json::json!(if p.solver.scheme.fixed().is_some() {
             format!("block engine ({})", crate::simd::active_isa().name())
         } else {
@@ -74,14 +91,21 @@ impl Plan for SimulatePlan<'_> {
         progress.finish();
         out.timings.insert("simulate".into(), t0.elapsed().as_secs_f64());
 
-        let label = |i: usize| p.data.labels.as_ref().map(|l| l[i] as f64).unwrap_or(f64::NAN);
+        // Unlabelled data get no `label` column (rather than a NaN placeholder).
+        let labels = p.data.labels.as_ref();
+        let head = |i: usize| -> Vec<f64> { std::iter::once(i as f64).chain(labels.map(|l| l[i] as f64)).collect() };
         let xcols: Vec<String> = (1..=m).map(|c| format!("x{c}")).collect();
-        let mut cols = vec!["point".to_string(), "label".into(), "t".into()];
+        let mut cols = vec!["point".to_string()];
+        if labels.is_some() {
+            cols.push("label".into());
+        }
+        cols.push("t".into());
         cols.extend(xcols.iter().cloned());
         let mut tab = Table::new(cols.clone());
         for i in 0..n {
             for (s, &t) in traj.times.iter().enumerate() {
-                let mut row = vec![i as f64, label(i), t];
+                let mut row = head(i);
+                row.push(t);
                 row.extend_from_slice(traj.state(i, s));
                 tab.push(row);
             }
@@ -91,7 +115,7 @@ impl Plan for SimulatePlan<'_> {
         let mut max_norm: f64 = 0.0;
         let mut mean_disp = 0.0;
         for i in 0..n {
-            let mut row = vec![i as f64, label(i)];
+            let mut row = head(i);
             let xt = traj.state(i, last);
             row.extend_from_slice(xt);
             fin.push(row);

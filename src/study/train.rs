@@ -3,23 +3,26 @@
 //! schedules and stopping rules. Writes `history.csv` (iteration, loss, gradient norm, learning rate),
 //! `controls.csv` (trained, loadable with `--controls`), `readout.csv` (if trainable), `summary.json`, and figures:
 //! loss against iteration (log scale), trajectories in the phase plane and decision regions (2-D classification).
-//! A diverging run stops with exit code 1 and keeps the history written so far.
+//! A diverging run (a non-finite loss or gradient, or the loss above 10³ × its start for 10 consecutive iterations:
+//! [`crate::optim::executor`], configurable in `[train.divergence]`) stops with exit code 1 and keeps the history
+//! written so far, with the rule that fired in summary.json and error.json.
 
 use super::{push_trajectory, BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::adjoint::{GradProblem, LossGrad};
 use crate::control::Control;
 use crate::integrate::SaveAt;
 use crate::objective::{Loss, Objective, Readout, Targets};
-use crate::optim::lbfgs::{minimize_lbfgs, LbfgsConfig};
-use crate::optim::runner::{minimize, IterInfo, RunConfig, RunReport};
+use crate::optim::runner::{IterInfo, RunConfig, RunReport};
 use crate::optim::schedule::Schedule;
-use crate::optim::{Optimizer, OptimizerSpec};
+use crate::optim::{minimize_with, Divergence, Gd, Method, OptimizerSpec, Proximal};
 use crate::output::plot::{Figure, Mark, Region, Series};
 use crate::output::progress::Progress;
 use crate::output::table::Table;
 use crate::problem::Setup;
+use crate::scenario::budget::Estimate;
+use crate::scenario::sizes::Sizes;
 use crate::scenario::ScenarioFile;
-use crate::Result;
+use crate::{Error, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Deserialize;
@@ -51,6 +54,10 @@ pub struct TrainSpec {
     /// Grid resolution of the decision-region figure (2-D classification).
     #[serde(default = "grid")]
     pub region_grid: usize,
+    /// `[train.divergence]`: stop when J_k > factor · |J_0| for `window` consecutive iterations (default 10³, 10;
+    /// a non-finite loss or gradient always stops the run).
+    #[serde(default)]
+    pub divergence: Divergence,
 }
 
 fn lr() -> f64 {
@@ -68,7 +75,7 @@ fn spec(file: &ScenarioFile) -> Result<TrainSpec> {
     if !(s.lr.is_finite() && s.lr > 0.0) {
         return Err(file.error(
             "train.lr",
-            format!("expected a finite learning rate > 0, found {}", s.lr),
+            format!("expected a finite learning rate > 0, found {}", crate::error::num(s.lr)),
         ));
     }
     if s.max_iters == 0 {
@@ -94,7 +101,57 @@ fn spec(file: &ScenarioFile) -> Result<TrainSpec> {
         ));
     }
     s.optimizer.validate().map_err(|e| file.error("train.optimizer", e))?;
+    s.divergence.validate().map_err(|e| file.error("train.divergence", e))?;
+    if s.region_grid == 0 {
+        return Err(file.error("train.region_grid", "expected an integer ≥ 1"));
+    }
     Ok(s)
+}
+
+/// What a training run holds besides the problem ([`crate::scenario::budget`]): gradients, optimiser state, the
+/// history of `max_iters` iterations, minibatches, and the evaluation with the trained controls (all S + 1 states
+/// of every point, the decision-region grid, the figures and tables).
+fn cost(file: &ScenarioFile, s: &TrainSpec, z: &Sizes, est: &mut Estimate) {
+    file.gradient_terms(z, est);
+    let (k, d) = (("time.intervals", z.k), (z.d_field, z.d.max(1.0)));
+    let rho = file.readout_params(z);
+    let per_param = match s.optimizer {
+        OptimizerSpec::Lbfgs { memory } => ("train.optimizer.memory", 2.0 * memory as f64 + 5.0),
+        OptimizerSpec::Adam { .. } => ("", 4.0),
+        _ => ("", 3.0),
+    };
+    est.add("optimiser state", &[per_param, k, d], 8.0);
+    est.add(
+        "optimiser state (readout)",
+        &[per_param, ("objective.readout.outputs", rho)],
+        8.0,
+    );
+    let iters = ("train.max_iters", s.max_iters as f64 + 1.0);
+    est.table("history.csv", &[iters], ("", 4.0));
+    est.add("loss figure and progress", &[iters], 48.0);
+    if let Some(b) = s.batch_size {
+        est.add(
+            "minibatch",
+            &[("train.batch_size", b as f64), ("model.dim", z.m + z.q)],
+            16.0,
+        );
+    }
+    let n = (z.n_field, z.n);
+    est.add(
+        "trained trajectories (all steps)",
+        &[n, ("time.intervals", z.k), ("time.substeps", z.s), ("model.dim", z.m)],
+        8.0,
+    );
+    est.add("one-hot targets", &[n, ("data.classes", z.classes)], 8.0);
+    est.table("final.csv", &[n], ("model.dim", z.m + file.readout_outputs(z)));
+    est.table("controls.csv", &[k], (z.d_field, z.d));
+    let g = ("train.region_grid", s.region_grid as f64);
+    est.add("decision-region grid", &[g, g], 96.0);
+    est.add(
+        "trajectory figure",
+        &[("", z.n.min(300.0)), ("time.intervals", z.k), ("time.substeps", z.s)],
+        48.0,
+    );
 }
 
 /// Loss and exact gradient for the setup at (u, ρ): the block engine's discrete adjoint (the path `grad`,
@@ -122,25 +179,6 @@ fn subset(setup: &Setup, idx: &[usize]) -> (Vec<f64>, Objective) {
         Targets::Classes(c) => Targets::Classes(idx.iter().map(|&i| c[i]).collect()),
     };
     (x0, obj)
-}
-
-/// A proximal-gradient step for the L¹ regulariser: θ ← prox(θ − lr·g) on the controls.
-struct ProxGd {
-    reg: crate::objective::Regularizer,
-    n_controls: usize,
-    d: usize,
-    h: f64,
-}
-
-impl Optimizer for ProxGd {
-    fn name(&self) -> &'static str {
-        "proximal_gd"
-    }
-    fn step(&mut self, theta: &mut [f64], grad: &[f64], lr: f64) {
-        theta.iter_mut().zip(grad).for_each(|(t, g)| *t -= lr * g);
-        self.reg.prox(&mut theta[..self.n_controls], self.d, self.h, lr);
-    }
-    fn reset(&mut self) {}
 }
 
 /// Optimal-control training study.
@@ -173,6 +211,8 @@ impl<'a> TrainPlan<'a> {
     /// Parse `[train]`, build the problem and check that the settings fit it.
     pub fn new(file: &'a ScenarioFile) -> Result<Self> {
         let s = spec(file)?;
+        file.grid()?;
+        file.check_budget(|z, est| cost(file, &s, z, est))?;
         let setup = file.setup()?;
         if let Some(b) = s.batch_size {
             if b > setup.problem.data.n() {
@@ -265,38 +305,26 @@ impl Plan for TrainPlan<'_> {
             progress.set_message(format!("loss {:.3e}", info.loss));
             true
         };
-        let result: Result<RunReport> = match &s.optimizer {
-            OptimizerSpec::Lbfgs { memory } => {
-                let cfg = LbfgsConfig {
-                    memory: *memory,
-                    max_iters: s.max_iters,
-                    tol_grad: s.tol_grad.unwrap_or(0.0),
-                    target_loss: s.target_loss,
-                    ..LbfgsConfig::default()
-                };
-                minimize_lbfgs(&mut objective, &mut theta, &cfg, &mut observer)
+        // One loop for every method (crate::optim::executor): the l1 regulariser's proximal map wraps GD.
+        let mut method: Box<dyn Method + Send> = match (&setup.objective.regularizer, &s.optimizer) {
+            (Some(r), OptimizerSpec::Gd) if r.is_proximal() => {
+                let reg = r.clone();
+                Box::new(Proximal::new("proximal_gd", Gd, move |th: &mut [f64], lr: f64| {
+                    reg.prox(&mut th[..nu], d, h, lr)
+                }))
             }
-            other => {
-                let mut opt: Box<dyn Optimizer> = match (&setup.objective.regularizer, other) {
-                    (Some(r), OptimizerSpec::Gd) if r.is_proximal() => Box::new(ProxGd {
-                        reg: r.clone(),
-                        n_controls: nu,
-                        d,
-                        h,
-                    }),
-                    _ => other.build(theta.len()).expect("first-order method"),
-                };
-                let cfg = RunConfig {
-                    max_iters: s.max_iters,
-                    lr: s.lr,
-                    schedule: s.schedule.clone().unwrap_or(Schedule::Constant),
-                    tol_grad: s.tol_grad.unwrap_or(0.0),
-                    target_loss: s.target_loss,
-                    tol_rel_loss: None,
-                };
-                minimize(&mut objective, &mut theta, opt.as_mut(), &cfg, &mut observer)
-            }
+            (_, spec) => spec.method(theta.len()),
         };
+        let cfg = RunConfig {
+            max_iters: s.max_iters,
+            lr: s.lr,
+            schedule: s.schedule.clone().unwrap_or(Schedule::Constant),
+            tol_grad: s.tol_grad.unwrap_or(0.0),
+            target_loss: s.target_loss,
+            tol_rel_loss: None,
+            divergence: s.divergence,
+        };
+        let result: Result<RunReport> = minimize_with(&mut objective, &mut theta, method.as_mut(), &cfg, &mut observer);
         progress.finish();
         out.timings.insert("train".into(), t0.elapsed().as_secs_f64());
         out.set("initial_loss", initial);
@@ -310,6 +338,10 @@ impl Plan for TrainPlan<'_> {
             Err(e) => {
                 out.set("stop_reason", "diverged");
                 out.set("last_finite_loss", last_loss);
+                if let Error::Diverged { rule, iteration, .. } = &e {
+                    out.set("divergence_rule", rule);
+                    out.set("diverged_at_iteration", iteration);
+                }
                 out.set("error", e.to_string());
                 return Err(e);
             }

@@ -19,6 +19,8 @@
 //! disagreements, notes, `rank_to_trust`), `brackets.json`, `ranks.csv`, `singular_values.csv`, `points.csv`,
 //! figures `singular-values` and `rank-vs-depth`.
 
+pub mod cost;
+
 use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::field::Activation;
 use crate::lie::{self, FeatureField, HallBasis, PolyField, RankConfig, RankReport, Rational};
@@ -290,6 +292,7 @@ pub fn prepare(f: &ScenarioFile) -> Result<Prepared> {
     if s.dim == Some(0) {
         return Err(f.error("lie.dim", "expected dim ≥ 1"));
     }
+    cost::check(f, &s)?;
     let need_dim = |what: &str| {
         s.dim
             .ok_or_else(|| f.error("lie.dim", format!("`dim` is required with {what}")))
@@ -408,8 +411,14 @@ pub fn prepare(f: &ScenarioFile) -> Result<Prepared> {
             if r.n == 0 {
                 return Err(f.error("lie.random_points", "expected n ≥ 1"));
             }
-            if !(r.low.is_finite() && r.high.is_finite() && r.low < r.high) {
-                return Err(f.error("lie.random_points", "expected finite low < high"));
+            if !(r.low.is_finite() && r.high.is_finite() && r.low < r.high && (r.high - r.low).is_finite()) {
+                return Err(f.error(
+                    "lie.random_points",
+                    format!(
+                        "expected finite low < high with a finite width high − low, found low = {}, high = {}",
+                        r.low, r.high
+                    ),
+                ));
             }
             let mut rng = ChaCha8Rng::seed_from_u64(r.seed.unwrap_or(f.scenario.seed));
             let pts = (0..r.n)
@@ -547,7 +556,7 @@ impl Plan for LiePlan<'_> {
         let (m, n) = (rep.m, rep.n_points);
 
         // summary.json
-        if let Value::Object(s) = serde_json::to_value(rep.summary()).expect("summary serialises") {
+        if let Value::Object(s) = crate::output::results::json_value(&rep.summary()) {
             out.summary.extend(s);
         }
         out.set(
@@ -615,6 +624,7 @@ impl Plan for LiePlan<'_> {
                 out.set("order_obstruction", !o.preserved);
                 out.set("offending_pair", o.violations.first());
                 out.set("order_violations", &o.violations);
+                out.set("order_violations_total", o.n_violations);
                 out.set("order_message", &o.message);
                 out.set("source_order", &o.source_order);
                 out.set("target_order", &o.target_order);
@@ -641,7 +651,9 @@ impl Plan for LiePlan<'_> {
             "n_columns",
             "tol",
             "target_rank",
-        ]);
+        ])
+        // Not computed for this kind of field (or depth): an empty cell, not a NaN placeholder.
+        .optional(&["span_dim", "exact_rank", "min_kept_sv", "gap", "exact_generic_rank"]);
         let mut svs = Table::new(["depth", "index", "singular_value", "kept"]);
         for (d, ex) in rep.depths.iter().zip(&exact_at) {
             let generic = match &check {
@@ -703,7 +715,7 @@ impl Plan for LiePlan<'_> {
 
         // brackets.json
         let brackets = match &p.fields {
-            Fields::Poly(_) => serde_json::to_value(rep.brackets_json()).expect("brackets serialise"),
+            Fields::Poly(_) => crate::output::results::json_value(rep.brackets_json()),
             Fields::Features(_) => {
                 let hall = HallBasis::new(rep.n_fields, depths_done.max(1));
                 Value::Array(
