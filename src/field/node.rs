@@ -124,6 +124,11 @@ impl VectorField for Node {
         debug_assert!(w.len() == self.m && out.len() == self.control_dim());
         self.imp().vjp_u_acc(x, u, w, out)
     }
+    fn control_names(&self) -> Vec<String> {
+        let mut v = super::matrix_names("W", self.m, self.m);
+        v.extend((1..=self.m).map(|i| format!("b{i}")));
+        v
+    }
     fn describe(&self) -> String {
         format!(
             "nODE σ(Wx + b), m = {}, d = {}, σ = {}",
@@ -177,6 +182,9 @@ impl VectorField for ResNetField {
     fn vjp_u_acc(&self, x: &[f64], u: &[f64], w: &[f64], out: &mut [f64], _scratch: &mut [f64]) {
         debug_assert!(w.len() == self.m && out.len() == self.control_dim());
         self.imp().vjp_u_acc(x, u, w, out)
+    }
+    fn control_names(&self) -> Vec<String> {
+        super::matrix_names("W", self.m, self.m)
     }
     fn describe(&self) -> String {
         format!(
@@ -282,6 +290,11 @@ impl VectorField for Node2 {
             }
             out[m * m + r] += wr;
         }
+    }
+    fn control_names(&self) -> Vec<String> {
+        let mut v = super::matrix_names("W", self.m, self.m);
+        v.extend((1..=self.m).map(|i| format!("b{i}")));
+        v
     }
     fn describe(&self) -> String {
         format!(

@@ -9,7 +9,7 @@
 
 use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::lie::{genericity, GenericityConfig, RandomFamily};
-use crate::output::plot::{Figure, Mark, Region, Series};
+use crate::output::plot::{Color, Figure, KeyEntry, KeyKind, Mark, Region, Series};
 use crate::output::table::Table;
 use crate::scenario::ScenarioFile;
 use crate::Result;
@@ -175,8 +175,11 @@ impl Plan for GenericityConfig {
                 r.wilson_low,
                 r.wilson_high
             ),
-            x_label: "bracket depth reaching full rank".into(),
+            x_label: "bracket depth k reaching full rank".into(),
             y_label: "draws".into(),
+            x_integer: true,
+            y_integer: true,
+            x_range: Some((0.4, cfg.max_depth as f64 + 0.6)),
             ..Figure::default()
         };
         if !r.failed_draws.is_empty() {
@@ -199,13 +202,15 @@ impl Plan for GenericityConfig {
                     class: 0,
                 });
             }
-            fig.series.push(Series {
-                label: (k == 1).then(|| "draws reaching full rank at depth k".to_string()),
-                points: vec![(x0, 0.0), (x0, c as f64), (x1, c as f64), (x1, 0.0)],
-                mark: Mark::Line,
-                color: Some(0),
-            });
+            fig.series.push(
+                Series::unlabelled(vec![(x0, 0.0), (x0, c as f64), (x1, c as f64), (x1, 0.0)], Mark::Line).color(0usize),
+            );
         }
+        fig.key.push(KeyEntry {
+            label: "draws reaching full rank at depth k".into(),
+            color: Color::Palette(0),
+            kind: KeyKind::Patch,
+        });
         out.tables.push(("depth_histogram.csv".into(), tab));
         out.figures.push(("depth-histogram".into(), fig));
         Ok(())

@@ -9,10 +9,12 @@ pub mod lie;
 pub mod registry;
 pub mod simulate;
 pub mod train;
+pub mod train_output;
 
 pub use crate::output::StudyOutput;
 
-use crate::output::plot::Figure;
+use crate::output::plot::{Color, Figure, KeyEntry, KeyKind, Marker};
+use crate::output::table::Table;
 use crate::scenario::ScenarioFile;
 use crate::Result;
 use serde_json::Value;
@@ -67,23 +69,76 @@ pub fn prepare(file: &ScenarioFile) -> Result<(&'static dyn Study, Box<dyn Plan 
     Ok((study, study.prepare(file)?))
 }
 
-/// Draw a trajectory as a thin line with a dot at its end (`dot_at_end`) or at its start.
-pub(crate) fn push_trajectory(fig: &mut Figure, points: Vec<(f64, f64)>, color: Option<usize>, dot_at_end: bool) {
+/// Draw a trajectory as a line in `color`, with an open circle at its start x(0) and a filled circle at its end
+/// X(T), both in the line's colour (see [`trajectory_key`] for the legend entries).
+pub(crate) fn push_trajectory(fig: &mut Figure, points: Vec<(f64, f64)>, color: Color) {
+    use crate::output::plot::{Mark, Marker, Series};
+    let (first, last) = (
+        *points.first().expect("a trajectory has at least one state"),
+        *points.last().expect("a trajectory has at least one state"),
+    );
+    fig.series.push(Series::unlabelled(points, Mark::Line).color(color));
+    fig.series
+        .push(Series::unlabelled(vec![first], Mark::Points).color(color).marker(Marker::Circle, true));
+    fig.series
+        .push(Series::unlabelled(vec![last], Mark::Points).color(color).marker(Marker::Circle, false));
+}
+
+/// Legend entries for the start and end markers of [`push_trajectory`] and, with `targets`, the target cross.
+pub(crate) fn trajectory_key(targets: bool) -> Vec<KeyEntry> {
+    let g = Color::Gray(60);
+    let mut k = vec![
+        KeyEntry {
+            label: "start x(0)".into(),
+            color: g,
+            kind: KeyKind::Marker(Marker::Circle, true),
+        },
+        KeyEntry {
+            label: "end X(T)".into(),
+            color: g,
+            kind: KeyKind::Marker(Marker::Circle, false),
+        },
+    ];
+    if targets {
+        k.push(KeyEntry {
+            label: "target".into(),
+            color: g,
+            kind: KeyKind::Marker(Marker::Cross, false),
+        });
+    }
+    k
+}
+
+/// `controls.csv`: one row per interval k with its index, its left end t_k = k·h and the d control values under
+/// the field's own names (`VectorField::control_names`). Reloadable with `--controls` (the index and time columns
+/// are recognised by their header and skipped).
+pub(crate) fn controls_table(names: &[String], values: &[f64], h: f64) -> Table {
+    let d = names.len().max(1);
+    let mut t = Table::new(["interval".to_string(), "t_k".to_string()].into_iter().chain(names.iter().cloned()));
+    for (k, row) in values.chunks(d).enumerate() {
+        let mut r = vec![k as f64, k as f64 * h];
+        r.extend_from_slice(row);
+        t.push(r);
+    }
+    t
+}
+
+/// Controls u(t) as step plots (piecewise constant on the K intervals), one series per component, when there are
+/// at least two intervals and at most 12 components (an MLP's thousands of constant weights are not a figure).
+pub(crate) fn controls_figure(title: String, names: &[String], values: &[f64], h: f64) -> Option<Figure> {
     use crate::output::plot::{Mark, Series};
-    let dot = if dot_at_end { points.last() } else { points.first() };
-    let dot = vec![*dot.expect("a trajectory has at least one state")];
-    fig.series.push(Series {
-        label: None,
-        points,
-        mark: Mark::Line,
-        color,
-    });
-    fig.series.push(Series {
-        label: None,
-        points: dot,
-        mark: Mark::Points,
-        color,
-    });
+    let d = names.len();
+    let k = if d > 0 { values.len() / d } else { 0 };
+    if k < 2 || d == 0 || d > 12 {
+        return None;
+    }
+    let mut fig = Figure::new(title, "time t", "control u(t)");
+    for (j, name) in names.iter().enumerate() {
+        let mut pts: Vec<(f64, f64)> = (0..k).map(|i| (i as f64 * h, values[i * d + j])).collect();
+        pts.push((k as f64 * h, values[(k - 1) * d + j]));
+        fig.series.push(Series::line(name.clone(), pts).mark(Mark::Step));
+    }
+    Some(fig)
 }
 
 /// A prepared computation for `lieflow bench`.

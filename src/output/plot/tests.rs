@@ -1,0 +1,2 @@
+//! Tests of the figure model, ticks and renderer.
+use super::*;
