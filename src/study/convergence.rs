@@ -109,7 +109,7 @@ impl Plan for ConvergenceSpec {
     fn run(&mut self, _ctx: &Context, out: &mut StudyOutput) -> Result<()> {
         let s = &*self;
         out.solver = json!({ "schemes": s.schemes, "steps": s.steps });
-        let norm = "max-norm error ‖X_K − X(T)‖∞ at T = 1";
+        let norm = "max-norm error ‖Xₕ(T) − X(T)‖∞ at T = 1 (Xₕ: K steps of size h = T/K)";
         let mut orders: BTreeMap<&str, f64> = BTreeMap::new();
         let mut by_problem = serde_json::Map::new();
         let mut errors_json = serde_json::Map::new();
@@ -117,9 +117,9 @@ impl Plan for ConvergenceSpec {
         for pname in &s.problems {
             let p = problem(pname).expect("validated");
             let mut fig = Figure {
-                title: format!("Convergence on `{pname}`: error at T = {} against step h", p.horizon),
+                title: format!("{pname}: error at T = {} against step h", p.horizon),
                 x_label: "step size h".into(),
-                y_label: "error ‖X_K − X(T)‖∞".into(),
+                y_label: "error ‖Xₕ(T) − X(T)‖∞".into(),
                 log_x: true,
                 log_y: true,
                 annotations: vec![format!("{pname}: {}", definition(pname))],

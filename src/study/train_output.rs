@@ -351,11 +351,17 @@ fn trajectories_figure(setup: &Setup, traj: &Trajectory, region_grid: usize, nam
     if labels.is_some() {
         // Decision regions in input space: classify the trained flow of a grid of initial points.
         let ct = class_targets(setup);
+        // The grid covers every drawn state (starts and trajectories), and the axes show exactly the grid.
         let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
         for i in 0..n {
-            for c in 0..2 {
-                lo[c] = lo[c].min(p.data.point(i)[c]);
-                hi[c] = hi[c].max(p.data.point(i)[c]);
+            for st in 0..traj.times.len() {
+                for c in 0..2 {
+                    let v = traj.state(i, st)[c];
+                    if v.is_finite() {
+                        lo[c] = lo[c].min(v);
+                        hi[c] = hi[c].max(v);
+                    }
+                }
             }
         }
         let g = region_grid.max(2);
@@ -363,6 +369,8 @@ fn trajectories_figure(setup: &Setup, traj: &Trajectory, region_grid: usize, nam
         let (x0, x1) = (lo[0] - pad[0], hi[0] + pad[0]);
         let (y0, y1) = (lo[1] - pad[1], hi[1] + pad[1]);
         let (dx, dy) = ((x1 - x0) / g as f64, (y1 - y0) / g as f64);
+        fig.x_range = Some((x0, x1));
+        fig.y_range = Some((y0, y1));
         let grid: Vec<f64> = (0..g * g)
             .flat_map(|j| [x0 + (j % g) as f64 * dx + dx / 2.0, y0 + (j / g) as f64 * dy + dy / 2.0])
             .collect();

@@ -209,20 +209,27 @@ fn marker_svg(out: &mut String, m: Marker, open: bool, (x, y): (f64, f64), r: f6
             y + 1.25 * r,
             x - r
         ),
-        Marker::Cross => writeln!(
-            out,
-            "<path d=\"M{:.2},{:.2} L{:.2},{:.2} M{:.2},{:.2} L{:.2},{:.2}\" fill=\"none\" stroke=\"{color}\" \
-             stroke-width=\"{:.2}\" stroke-linecap=\"round\"/>",
-            x - r,
-            y - r,
-            x + r,
-            y + r,
-            x - r,
-            y + r,
-            x + r,
-            y - r,
-            1.3 * lw
-        ),
+        Marker::Cross => {
+            // A white halo under the cross keeps it visible on markers and lines of its own colour.
+            let d = format!(
+                "M{:.2},{:.2} L{:.2},{:.2} M{:.2},{:.2} L{:.2},{:.2}",
+                x - 1.2 * r,
+                y - 1.2 * r,
+                x + 1.2 * r,
+                y + 1.2 * r,
+                x - 1.2 * r,
+                y + 1.2 * r,
+                x + 1.2 * r,
+                y - 1.2 * r
+            );
+            writeln!(
+                out,
+                "<path d=\"{d}\" fill=\"none\" stroke=\"#ffffff\" stroke-width=\"{:.2}\" stroke-linecap=\"round\"/>\n\
+                 <path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{:.2}\" stroke-linecap=\"round\"/>",
+                3.2 * lw,
+                1.4 * lw
+            )
+        }
     };
 }
 

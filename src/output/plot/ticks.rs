@@ -3,9 +3,9 @@
 //! - Linear axes: the data range with a 4 % margin; ticks at multiples of 1, 2 or 5 × 10ᵏ, the finest step whose
 //!   labels do not collide; integer axes never get a fractional tick. Labels use the fewest decimals that show
 //!   every tick exactly and the Unicode minus sign (−).
-//! - Log axes: the range snaps outward to whole decades (so the lowest and highest decades are on the axis) and
-//!   every decade is labelled 10ⁿ with Unicode superscripts; when the labels would collide, every k-th decade is
-//!   labelled (the range is extended to a multiple of k, so both ends keep a label) and the others keep a tick.
+//! - Log axes: the data range with a 4 % margin in log space, an end within 0.3 decade of a decade snapped out to
+//!   it; every decade on the axis is labelled 10ⁿ with Unicode superscripts (when the labels would collide, every
+//!   k-th, the others keeping a tick); an axis with fewer than two decades also labels 2 and 5 × 10ⁿ.
 //!   Data within a factor 3 are shown on an unsnapped range with ticks at 1…9 × 10ⁿ.
 
 /// One tick: its data value and label (empty: a tick without label).
@@ -183,41 +183,67 @@ pub fn log_axis(data: Option<(f64, f64)>, length: f64, extent: &dyn Fn(&str) -> 
     if hi / lo < 3.0 {
         return narrow_log_axis(lo, hi);
     }
-    let e0 = lo.log10().floor() as i64;
-    let mut e1 = hi.log10().ceil() as i64;
-    if e1 == e0 {
-        e1 += 1;
+    // A 4 % margin in log space; an end within 0.3 decade of a decade snaps out to it.
+    let (l0, l1) = (lo.log10(), hi.log10());
+    let pad = 0.04 * (l1 - l0);
+    let (mut a, mut b) = (l0 - pad, l1 + pad);
+    if a - a.floor() < 0.3 {
+        a = a.floor();
     }
+    if b.ceil() - b < 0.3 {
+        b = b.ceil();
+    }
+    let (e0, e1) = (a.ceil() as i64, b.floor() as i64);
+    let span = b - a;
+    let decades: Vec<i64> = (e0..=e1).collect();
     let mut k = 1i64;
-    loop {
-        let top = e0 + (e1 - e0 + k - 1) / k * k;
-        let spacing = length * k as f64 / (top - e0) as f64;
-        let widest = (e0..=top).map(|e| extent(&decade_label(e))).fold(0.0, f64::max);
-        if widest + gap <= spacing || k >= top - e0 {
-            let ticks = (e0..=top)
-                .map(|e| Tick {
-                    value: 10f64.powi(e as i32),
-                    label: if (e - e0) % k == 0 { decade_label(e) } else { String::new() },
-                })
-                .collect();
-            // Minor ticks 2…9 × 10ⁿ when decades are wide enough to show them.
-            let per_decade = length / (top - e0) as f64;
-            let minor = if k == 1 && per_decade >= 4.0 * gap.max(1.0) {
-                (e0..top)
-                    .flat_map(|e| (2..10).map(move |m| m as f64 * 10f64.powi(e as i32)))
-                    .collect()
-            } else {
-                vec![]
-            };
-            return Axis {
-                lo: 10f64.powi(e0 as i32),
-                hi: 10f64.powi(top as i32),
-                log: true,
-                ticks,
-                minor,
-            };
+    let labelled = loop {
+        let spacing = length * k as f64 / span;
+        let widest = decades.iter().map(|&e| extent(&decade_label(e))).fold(0.0, f64::max);
+        if widest + gap <= spacing || k as usize >= decades.len().max(1) {
+            break k;
         }
         k += 1;
+    };
+    let mut ticks: Vec<Tick> = decades
+        .iter()
+        .map(|&e| Tick {
+            value: 10f64.powi(e as i32),
+            label: if (e - e0) % labelled == 0 { decade_label(e) } else { String::new() },
+        })
+        .collect();
+    let per_decade = length / span;
+    let (vlo, vhi) = (10f64.powf(a), 10f64.powf(b));
+    let inside = |v: f64| v >= vlo * (1.0 - 1e-12) && v <= vhi * (1.0 + 1e-12);
+    // Fewer than two labelled decades: label 2 and 5 × 10ⁿ as well.
+    if decades.len() < 2 {
+        for e in (a.floor() as i64)..=(b.ceil() as i64) {
+            for m in [2.0, 5.0] {
+                let v = m * 10f64.powi(e as i32);
+                if inside(v) {
+                    ticks.push(Tick {
+                        value: v,
+                        label: sci(v, 1),
+                    });
+                }
+            }
+        }
+        ticks.sort_by(|p, q| p.value.total_cmp(&q.value));
+    }
+    let minor = if labelled == 1 && per_decade >= 4.0 * gap.max(1.0) {
+        ((a.floor() as i64)..=(b.ceil() as i64))
+            .flat_map(|e| (2..10).map(move |m| m as f64 * 10f64.powi(e as i32)))
+            .filter(|v| inside(*v) && !ticks.iter().any(|t| (t.value / v - 1.0).abs() < 1e-9))
+            .collect()
+    } else {
+        vec![]
+    };
+    Axis {
+        lo: vlo,
+        hi: vhi,
+        log: true,
+        ticks,
+        minor,
     }
 }
 

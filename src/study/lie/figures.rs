@@ -21,8 +21,8 @@ pub fn gap(d: &DepthReport) -> f64 {
 /// The tolerance rule in mathematical notation.
 pub fn tolerance_rule(rel_tol: Option<f64>) -> String {
     match rel_tol {
-        Some(r) => format!("columns scaled to unit norm; σ_i kept when σ_i > tol = {} · σ₁", sci(r, 2)),
-        None => "columns scaled to unit norm; σ_i kept when σ_i > tol = max(mN, columns) · ε · σ₁ (ε = 2⁻⁵²)".into(),
+        Some(r) => format!("columns scaled to unit norm; σᵢ kept when σᵢ > tol = {} · σ₁", sci(r, 2)),
+        None => "columns scaled to unit norm; σᵢ kept when σᵢ > tol = max(mN, columns) · ε · σ₁, ε = 2⁻⁵²".into(),
     }
 }
 
@@ -36,7 +36,7 @@ pub fn push(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], out: &mu
         "σ_r / σ_{r+1} (largest discarded value), or σ_r / tol when nothing is discarded",
     );
     let mut sv = Figure {
-        title: format!("Singular values of the column-scaled {m}N × columns bracket matrix (m = {m}, N = {n})"),
+        title: format!("Singular values of the column-scaled {} × columns bracket matrix (m = {m}, N = {n})", m * n),
         x_label: "index i".into(),
         y_label: "singular value σᵢ".into(),
         log_y: true,
@@ -90,11 +90,12 @@ pub fn push(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], out: &mu
         sv.hlines
             .push(RefLine::new(d.tol, format!("tolerance at depth {}: {}", d.depth, sci(d.tol, 2))));
         if let Some(s) = d.min_kept_singular_value {
-            let below = d.singular_values.get(d.rank).copied().filter(|v| *v > 0.0).unwrap_or(d.tol);
+            let next = d.singular_values.get(d.rank).copied().filter(|v| *v > 0.0);
+            let what = if next.is_some() { "σ_r / σ_r+1" } else { "σ_r / tol" };
             sv.bands.push(Band {
-                y0: below,
+                y0: next.unwrap_or(d.tol),
                 y1: s,
-                label: Some(format!("gap at depth {}: σ_r/σ_r+1 = {}", d.depth, sci(gap(d), 2))),
+                label: Some(format!("gap at depth {}: {what} = {}", d.depth, sci(gap(d), 2))),
                 color: None,
             });
         }
