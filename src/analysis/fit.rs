@@ -57,7 +57,10 @@ fn ln_gamma(x: f64) -> f64 {
     }
     let x = x - 1.0;
     let t = x + 7.5;
-    let a = G[1..].iter().enumerate().fold(G[0], |a, (i, g)| a + g / (x + i as f64 + 1.0));
+    let a = G[1..]
+        .iter()
+        .enumerate()
+        .fold(G[0], |a, (i, g)| a + g / (x + i as f64 + 1.0));
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
@@ -212,7 +215,14 @@ mod tests {
     #[test]
     fn t_quantiles_match_tables() {
         // Two-sided 95 % critical values of Student's t (any statistics table).
-        for (dof, t) in [(1.0, 12.7062), (2.0, 4.3027), (3.0, 3.1824), (10.0, 2.2281), (30.0, 2.0423), (1e6, 1.9600)] {
+        for (dof, t) in [
+            (1.0, 12.7062),
+            (2.0, 4.3027),
+            (3.0, 3.1824),
+            (10.0, 2.2281),
+            (30.0, 2.0423),
+            (1e6, 1.9600),
+        ] {
             let q = t_quantile(0.975, dof);
             assert!((q - t).abs() < 1e-3, "dof {dof}: {q} vs {t}");
         }

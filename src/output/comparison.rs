@@ -126,7 +126,16 @@ mod tests {
         assert!(Comparison::new("rank", 12.0, 12.0, Tolerance::Exact, "SPEC §5").passed());
         assert!(!Comparison::new("x", 10.0, 12.0, Tolerance::Relative { value: 0.1 }, "s").passed());
         let v = serde_json::to_value(Comparison::new("p", 4.0, 4.01, abs, "SPEC §2").note("n")).unwrap();
-        for k in ["quantity", "expected", "source", "measured", "tolerance", "rule", "verdict", "note"] {
+        for k in [
+            "quantity",
+            "expected",
+            "source",
+            "measured",
+            "tolerance",
+            "rule",
+            "verdict",
+            "note",
+        ] {
             assert!(v.get(k).is_some(), "missing {k}: {v}");
         }
         assert_eq!(v["verdict"], "pass");

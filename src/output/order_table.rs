@@ -122,7 +122,10 @@ pub fn orders_markdown(tables: &[OrderTable]) -> String {
     let mut s = String::new();
     for g in by_problem(tables) {
         let first = g[0];
-        s.push_str(&format!("**{}**: {}. Error: {}.", first.problem, first.definition, first.norm));
+        s.push_str(&format!(
+            "**{}**: {}. Error: {}.",
+            first.problem, first.definition, first.norm
+        ));
         let exp: Vec<String> = g
             .iter()
             .filter_map(|t| t.expected.map(|p| format!("{} {p}", t.scheme)))
@@ -141,7 +144,11 @@ pub fn orders_markdown(tables: &[OrderTable]) -> String {
         for k in 0..first.steps.len() {
             s.push_str(&format!("| {} | {} |", first.steps[k], sci(first.h[k], 3)));
             for (t, o) in g.iter().zip(&obs) {
-                let ok = if o[k].is_finite() { format!("{:.3}", o[k]) } else { "—".into() };
+                let ok = if o[k].is_finite() {
+                    format!("{:.3}", o[k])
+                } else {
+                    "—".into()
+                };
                 s.push_str(&format!(" {} | {ok} |", sci(t.errors[k], 3)));
             }
             s.push('\n');
@@ -165,7 +172,11 @@ fn latex_num(v: f64) -> String {
     }
     let e = v.abs().log10().floor() as i32;
     let m = v / 10f64.powi(e);
-    let (m, e) = if (m.abs() * 100.0).round() >= 1000.0 { (m / 10.0, e + 1) } else { (m, e) };
+    let (m, e) = if (m.abs() * 100.0).round() >= 1000.0 {
+        (m / 10.0, e + 1)
+    } else {
+        (m, e)
+    };
     if e == 0 {
         format!("${m:.2}$")
     } else {
@@ -193,7 +204,10 @@ pub fn orders_latex(tables: &[OrderTable]) -> String {
             first.definition,
             first.norm
         ));
-        s.push_str(&format!("\\begin{{tabular}}{{rr{}}}\n\\toprule\n", "rr".repeat(g.len())));
+        s.push_str(&format!(
+            "\\begin{{tabular}}{{rr{}}}\n\\toprule\n",
+            "rr".repeat(g.len())
+        ));
         s.push_str("$K$ & $h$");
         for t in &g {
             s.push_str(&format!(" & \\multicolumn{{2}}{{c}}{{{}}}", latex_escape(&t.scheme)));
@@ -211,7 +225,11 @@ pub fn orders_latex(tables: &[OrderTable]) -> String {
         for k in 0..first.steps.len() {
             s.push_str(&format!("{} & {}", first.steps[k], latex_num(first.h[k])));
             for (t, o) in g.iter().zip(&obs) {
-                let ok = if o[k].is_finite() { format!("${:.3}$", o[k]) } else { "--".into() };
+                let ok = if o[k].is_finite() {
+                    format!("${:.3}$", o[k])
+                } else {
+                    "--".into()
+                };
                 s.push_str(&format!(" & {} & {ok}", latex_num(t.errors[k])));
             }
             s.push_str(" \\\\\n");
@@ -271,11 +289,20 @@ mod tests {
         assert!(csv.starts_with("problem,definition,scheme,norm,steps,h,error,observed_order,fitted_order"));
         assert!(csv.contains("logistic,\"u′ = −u − u², u(0) = 1\",RK4"), "{csv}");
         let md = orders_markdown(&ts);
-        assert!(md.contains("| K | h | Euler error | Euler order | RK4 error | RK4 order |"), "{md}");
+        assert!(
+            md.contains("| K | h | Euler error | Euler order | RK4 error | RK4 order |"),
+            "{md}"
+        );
         assert!(md.contains("| 20 | 0.0500 |"), "{md}");
         assert!(md.contains("fitted order [95 % CI]") && md.contains("4.000"), "{md}");
         let tex = orders_latex(&ts);
-        for k in ["\\toprule", "\\midrule", "\\bottomrule", "\\cmidrule(lr){3-4}", "$3.00\\times10^{-2}$"] {
+        for k in [
+            "\\toprule",
+            "\\midrule",
+            "\\bottomrule",
+            "\\cmidrule(lr){3-4}",
+            "$3.00\\times10^{-2}$",
+        ] {
             assert!(tex.contains(k), "missing {k} in\n{tex}");
         }
         assert_eq!(tex.matches("\\begin{tabular}").count(), 1);

@@ -110,7 +110,12 @@ pub fn write_results(dir: &RunDir, out: &StudyOutput, info: RunInfo) -> Result<u
         );
     }
     put("summary.json".into(), &json_bytes(&summary))?;
-    let mut m = Manifest::new(info.scenario_path.clone(), info.scenario_name, info.scenario_text, info.study);
+    let mut m = Manifest::new(
+        info.scenario_path.clone(),
+        info.scenario_name,
+        info.scenario_text,
+        info.study,
+    );
     m.seed = info.seed;
     m.threads = info.threads;
     m.solver = out.solver.clone();

@@ -287,7 +287,11 @@ pub fn read_controls_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
         return Ok((c.values, rows, c.cols));
     }
     let cols = c.cols - skip;
-    let values = c.values.chunks(c.cols).flat_map(|r| r[skip..].iter().copied()).collect();
+    let values = c
+        .values
+        .chunks(c.cols)
+        .flat_map(|r| r[skip..].iter().copied())
+        .collect();
     Ok((values, rows, cols))
 }
 

@@ -86,9 +86,15 @@ impl ScenarioFile {
     }
 
     /// Figure preset and formats: `[output]`, with the preset replaced by `preset` (the `--figures` flag) when given.
-    pub fn figure_options(&self, preset: Option<crate::output::plot::Preset>) -> Result<crate::output::plot::FigureOptions> {
+    pub fn figure_options(
+        &self,
+        preset: Option<crate::output::plot::Preset>,
+    ) -> Result<crate::output::plot::FigureOptions> {
         let o = &self.scenario.output;
-        let mut formats = o.formats.clone().unwrap_or_else(|| crate::output::plot::Format::ALL.to_vec());
+        let mut formats = o
+            .formats
+            .clone()
+            .unwrap_or_else(|| crate::output::plot::Format::ALL.to_vec());
         if formats.is_empty() {
             return Err(self.error("output.formats", "expected at least one of \"pdf\", \"svg\", \"png\""));
         }

@@ -158,12 +158,20 @@ impl Plan for ConvergenceSpec {
                         .marker(marker, false)
                         .color(si),
                 );
-                if let Some(r) = Reference::power_beside(expected, &pts, 0.25, format!("reference h{}", superscript(expected as i64))) {
+                if let Some(r) = Reference::power_beside(
+                    expected,
+                    &pts,
+                    0.25,
+                    format!("reference h{}", superscript(expected as i64)),
+                ) {
                     fig.references.push(r.color(si));
                 }
                 out.comparisons.push(
                     Comparison::new(
-                        format!("{} order on `{pname}` (fitted slope of log error against log h)", pretty(scheme)),
+                        format!(
+                            "{} order on `{pname}` (fitted slope of log error against log h)",
+                            pretty(scheme)
+                        ),
                         expected,
                         fit.slope,
                         Tolerance::Absolute { value: ORDER_TOL },

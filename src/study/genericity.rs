@@ -10,9 +10,9 @@
 
 use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::lie::{genericity, GenericityConfig, RandomFamily};
-use crate::output::{Comparison, Tolerance};
 use crate::output::plot::{Color, Figure, KeyEntry, KeyKind, Mark, Region, Series};
 use crate::output::table::Table;
+use crate::output::{Comparison, Tolerance};
 use crate::scenario::ScenarioFile;
 use crate::Result;
 use serde::Deserialize;
@@ -224,7 +224,8 @@ impl Plan for GenericityConfig {
                 });
             }
             fig.series.push(
-                Series::unlabelled(vec![(x0, 0.0), (x0, c as f64), (x1, c as f64), (x1, 0.0)], Mark::Line).color(0usize),
+                Series::unlabelled(vec![(x0, 0.0), (x0, c as f64), (x1, c as f64), (x1, 0.0)], Mark::Line)
+                    .color(0usize),
             );
         }
         fig.key.push(KeyEntry {

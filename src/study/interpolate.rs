@@ -13,16 +13,16 @@
 
 use super::train::TrainPlan;
 use super::{Context, Plan, Study, StudyOutput};
-use crate::lie::check_order_1d;
-use crate::objective::Readout;
 use crate::control::Control;
 use crate::integrate::{simulate, SaveAt, SchemeKind, Solver};
+use crate::lie::check_order_1d;
+use crate::objective::Readout;
 use crate::output::plot::{Color, Figure, KeyEntry, KeyKind, Mark, Series, Stroke};
 use crate::output::{Comparison, Tolerance};
-use serde_json::json;
 use crate::scenario::ScenarioFile;
 use crate::Result;
 use serde::Deserialize;
+use serde_json::json;
 
 /// `[interpolate]`.
 #[derive(Clone, Debug, Deserialize)]
@@ -139,8 +139,15 @@ impl Plan for InterpolatePlan<'_> {
         let mut z = vec![0.0; q];
         let continuous = (0..p.data.n())
             .map(|i| {
-                setup.objective.readout.apply(tr.state(i, 0), p.data.point(i), &setup.rho, &mut z);
-                z.iter().zip(&y[i * q..(i + 1) * q]).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt()
+                setup
+                    .objective
+                    .readout
+                    .apply(tr.state(i, 0), p.data.point(i), &setup.rho, &mut z);
+                z.iter()
+                    .zip(&y[i * q..(i + 1) * q])
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt()
             })
             .fold(0.0, f64::max);
         let scheme = format!(
@@ -191,7 +198,11 @@ impl Plan for InterpolatePlan<'_> {
             .note(format!(
                 "verdict on the {} system ({}); the {} system misses the targets by {:.2e}",
                 verdict_on.name(),
-                if verdict_on == ErrorSystem::Discrete { scheme.clone() } else { "dopri5, rtol 1e-12".into() },
+                if verdict_on == ErrorSystem::Discrete {
+                    scheme.clone()
+                } else {
+                    "dopri5, rtol 1e-12".into()
+                },
                 other.0,
                 other.1
             )),

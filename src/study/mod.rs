@@ -78,10 +78,16 @@ pub(crate) fn push_trajectory(fig: &mut Figure, points: Vec<(f64, f64)>, color: 
         *points.last().expect("a trajectory has at least one state"),
     );
     fig.series.push(Series::unlabelled(points, Mark::Line).color(color));
-    fig.series
-        .push(Series::unlabelled(vec![first], Mark::Points).color(color).marker(Marker::Circle, true));
-    fig.series
-        .push(Series::unlabelled(vec![last], Mark::Points).color(color).marker(Marker::Circle, false));
+    fig.series.push(
+        Series::unlabelled(vec![first], Mark::Points)
+            .color(color)
+            .marker(Marker::Circle, true),
+    );
+    fig.series.push(
+        Series::unlabelled(vec![last], Mark::Points)
+            .color(color)
+            .marker(Marker::Circle, false),
+    );
 }
 
 /// Legend entries for the start and end markers of [`push_trajectory`] and, with `targets`, the target cross.
@@ -114,7 +120,11 @@ pub(crate) fn trajectory_key(targets: bool) -> Vec<KeyEntry> {
 /// are recognised by their header and skipped).
 pub(crate) fn controls_table(names: &[String], values: &[f64], h: f64) -> Table {
     let d = names.len().max(1);
-    let mut t = Table::new(["interval".to_string(), "t_k".to_string()].into_iter().chain(names.iter().cloned()));
+    let mut t = Table::new(
+        ["interval".to_string(), "t_k".to_string()]
+            .into_iter()
+            .chain(names.iter().cloned()),
+    );
     for (k, row) in values.chunks(d).enumerate() {
         let mut r = vec![k as f64, k as f64 * h];
         r.extend_from_slice(row);

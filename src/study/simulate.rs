@@ -3,7 +3,9 @@
 //! `controls.csv` (interval, t_k, named control values), and for m = 2 a phase-plane figure (m = 1: x against t) with
 //! start and end markers in each trajectory's colour, plus the controls u(t) as a step plot.
 
-use super::{controls_figure, controls_table, push_trajectory, trajectory_key, BenchKernel, Context, Plan, Study, StudyOutput};
+use super::{
+    controls_figure, controls_table, push_trajectory, trajectory_key, BenchKernel, Context, Plan, Study, StudyOutput,
+};
 use crate::control::Control;
 use crate::integrate::SaveAt;
 use crate::output::plot::{Color, Figure, KeyEntry, KeyKind};
@@ -114,7 +116,12 @@ impl Plan for SimulatePlan<'_> {
         let names = p.field.control_names();
         let h = p.control.grid().h();
         let ctab = controls_table(&names, p.control.values(), h);
-        if let Some(fig) = controls_figure(format!("{}: controls u(t)", self.file.name()), &names, p.control.values(), h) {
+        if let Some(fig) = controls_figure(
+            format!("{}: controls u(t)", self.file.name()),
+            &names,
+            p.control.values(),
+            h,
+        ) {
             out.figures.push(("controls".into(), fig));
         }
         out.tables.push(("trajectories.csv".into(), tab));

@@ -52,10 +52,34 @@ pub struct TrainSpec {
     /// Train the readout parameters too (default true when the readout has any).
     #[serde(default = "yes")]
     pub train_readout: bool,
+    /// Published values this run reproduces (`[[train.published]]`): each names a summary number (`key`, e.g.
+    /// `final_loss`), the published `value`, its `source` and the `tolerance` rule; reported in `comparisons`.
+    #[serde(default)]
+    pub published: Vec<Published>,
+    /// More seeds to train from after the scenario's own (same settings, seeded initialisation): their final
+    /// losses are reported as `seed_spread` (and in the comparisons' notes).
+    #[serde(default)]
+    pub spread_seeds: Vec<u64>,
     /// Grid resolution of the decision-region figure (2-D classification; default 240 × 240, drawn as merged
     /// rows so the boundaries look smooth at print size).
     #[serde(default = "grid")]
     pub region_grid: usize,
+}
+
+/// A published number a training scenario reproduces.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Published {
+    /// The summary.json number compared (e.g. `final_loss`).
+    pub key: String,
+    /// What it is, in words.
+    pub quantity: String,
+    /// The published value.
+    pub value: f64,
+    /// Seed file and equation/table/section.
+    pub source: String,
+    /// How the measured value is compared (`{ kind = "at_most" }`, `{ kind = "relative", value = 0.1 }`, …).
+    pub tolerance: crate::output::Tolerance,
 }
 
 fn lr() -> f64 {
@@ -140,6 +164,51 @@ pub fn loss_grad(setup: &Setup, u: &[f64], rho: &[f64]) -> Result<LossGrad> {
         controls,
         readout: vec![],
     })
+}
+
+/// Train again from each of `seeds` (same scenario, other seed) and report the final losses beside the main
+/// run's as `seed_spread`; returns a one-line description for comparison notes.
+fn seed_spread(file: &ScenarioFile, seeds: &[u64], main_loss: f64, out: &mut StudyOutput) -> Result<Option<String>> {
+    use rayon::prelude::*;
+    if seeds.is_empty() {
+        return Ok(None);
+    }
+    let losses: Vec<f64> = seeds
+        .par_iter()
+        .map(|&seed| -> Result<f64> {
+            let mut f = file.clone();
+            f.scenario.seed = seed;
+            let mut plan = TrainPlan::new(&f)?;
+            plan.spec.spread_seeds.clear();
+            plan.spec.published.clear();
+            let mut o = StudyOutput::default();
+            plan.run(&Context { file: &f, quiet: true }, &mut o)?;
+            Ok(o.summary.get("final_loss").and_then(|v| v.as_f64()).unwrap_or(f64::NAN))
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    let mut all: Vec<(u64, f64)> = vec![(file.scenario.seed, main_loss)];
+    all.extend(seeds.iter().copied().zip(losses));
+    let vals: Vec<f64> = all.iter().map(|p| p.1).collect();
+    let (lo, hi) = vals
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let mut sorted = vals.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    out.set(
+        "seed_spread",
+        serde_json::json!({
+            "seeds": all.iter().map(|p| p.0).collect::<Vec<_>>(),
+            "final_losses": vals,
+            "min": lo, "median": median, "max": hi,
+        }),
+    );
+    let list: Vec<String> = all.iter().map(|(s, l)| format!("seed {s}: {l:.2e}")).collect();
+    Ok(Some(format!(
+        "final loss over {} seeds: {} (min {lo:.2e}, median {median:.2e}, max {hi:.2e})",
+        all.len(),
+        list.join(", ")
+    )))
 }
 
 /// Objective restricted to the points `idx` (minibatch).
@@ -387,9 +456,29 @@ impl Plan for TrainPlan<'_> {
             setup.rho.iter().for_each(|v| r.push(vec![*v]));
             out.tables.push(("readout.csv".into(), r));
         }
-        let (split, _) = split_and_error(setup, setup.problem.control.values(), &setup.rho, ErrorMeasure::of(setup))?;
+        let (split, _) = split_and_error(
+            setup,
+            setup.problem.control.values(),
+            &setup.rho,
+            ErrorMeasure::of(setup),
+        )?;
         out.set("final_objective_split", split);
         evaluate(setup, s.region_grid, &file.name(), out)?;
+        let spread = seed_spread(file, &s.spread_seeds, final_eval.loss, out)?;
+        for pb in &s.published {
+            let measured = out.summary.get(&pb.key).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+            let mut c = crate::output::Comparison::new(
+                format!("{} (`{}`)", pb.quantity, pb.key),
+                pb.value,
+                measured,
+                pb.tolerance,
+                pb.source.clone(),
+            );
+            if let (Some(sp), "final_loss") = (&spread, pb.key.as_str()) {
+                c = c.note(sp.clone());
+            }
+            out.comparisons.push(c);
+        }
         Ok(())
     }
 }

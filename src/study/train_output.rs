@@ -186,7 +186,17 @@ impl History {
 
     /// Record iteration `iter` with J = `loss`; the split is evaluated at θ = (u, ρ) on the stride.
     #[allow(clippy::too_many_arguments)]
-    pub fn record(&mut self, setup: &Setup, iter: usize, last: bool, loss: f64, grad_norm: f64, lr: f64, u: &[f64], rho: &[f64]) {
+    pub fn record(
+        &mut self,
+        setup: &Setup,
+        iter: usize,
+        last: bool,
+        loss: f64,
+        grad_norm: f64,
+        lr: f64,
+        u: &[f64],
+        rho: &[f64],
+    ) {
         let nan = f64::NAN;
         let (sp, e) = if iter % self.stride == 0 || last {
             split_and_error(setup, u, rho, self.measure)
@@ -222,7 +232,9 @@ pub fn loss_figure(hist: &Table, name: &str) -> Figure {
             .collect();
         let all = hist.rows.iter().filter(|r| r[col].is_finite()).count();
         if pts.iter().any(|p| p.1 > 0.0) && pts.iter().filter(|p| p.1 > 0.0).count() == all && pts.len() > 1 {
-            let s = Series::line(label, pts).color(k + 1).stroke(crate::output::plot::Stroke::Dashed);
+            let s = Series::line(label, pts)
+                .color(k + 1)
+                .stroke(crate::output::plot::Stroke::Dashed);
             // J itself when it is the only part: drawing it twice helps no one.
             if (0..hist.rows.len()).all(|i| hist.rows[i][col].is_nan() || hist.rows[i][col] == hist.rows[i][1]) {
                 continue;
@@ -307,20 +319,30 @@ fn fit_figures(setup: &Setup, traj: &Trajectory, name: &str, out: &mut StudyOutp
     let (n, q) = (setup.problem.data.n(), obj.q());
     let mut z = vec![0.0; q];
     let mut fig = Figure::new(format!("{name}: learned and target trajectory"), "time t", "state");
-    let mut err = Figure::new(format!("{name}: pointwise error of the learned trajectory"), "time t", "|v_n − u_n|");
+    let mut err = Figure::new(
+        format!("{name}: pointwise error of the learned trajectory"),
+        "time t",
+        "|v_n − u_n|",
+    );
     err.log_y = true;
     for i in 0..n.min(5) {
         let learned: Vec<(f64, f64)> = (0..traj.times.len())
             .map(|s| {
-                obj.readout.apply(traj.state(i, s), setup.problem.data.point(i), &setup.rho, &mut z);
+                obj.readout
+                    .apply(traj.state(i, s), setup.problem.data.point(i), &setup.rho, &mut z);
                 (traj.times[s], z[0])
             })
             .collect();
         let target: Vec<(f64, f64)> = (1..traj.times.len())
             .map(|s| (traj.times[s], rt[(s - 1) * n * q + i * q]))
             .collect();
-        let e: Vec<(f64, f64)> = learned[1..].iter().zip(&target).map(|(a, b)| (a.0, (a.1 - b.1).abs())).collect();
-        fig.series.push(Series::line("learned v(t) (neural ODE)", learned).color(0usize));
+        let e: Vec<(f64, f64)> = learned[1..]
+            .iter()
+            .zip(&target)
+            .map(|(a, b)| (a.0, (a.1 - b.1).abs()))
+            .collect();
+        fig.series
+            .push(Series::line("learned v(t) (neural ODE)", learned).color(0usize));
         fig.series.push(
             Series::points("target u_n (Euler solution of u′ = −u − u²)", target)
                 .color(3usize)
@@ -334,7 +356,13 @@ fn fit_figures(setup: &Setup, traj: &Trajectory, name: &str, out: &mut StudyOutp
 
 /// The trained flow in the phase plane: decision regions (classification) on a fine grid, each trajectory with
 /// its start (open) and end (filled) marker in its colour, targets as crosses in the colour of their points.
-fn trajectories_figure(setup: &Setup, traj: &Trajectory, region_grid: usize, name: &str, out: &mut StudyOutput) -> Result<()> {
+fn trajectories_figure(
+    setup: &Setup,
+    traj: &Trajectory,
+    region_grid: usize,
+    name: &str,
+    out: &mut StudyOutput,
+) -> Result<()> {
     let p = &setup.problem;
     let obj = &setup.objective;
     let n = p.data.n();
@@ -376,7 +404,8 @@ fn trajectories_figure(setup: &Setup, traj: &Trajectory, region_grid: usize, nam
             .collect();
         let gt = p.simulate(&grid, &SaveAt::Final)?;
         for j in 0..g * g {
-            obj.readout.apply(gt.state(j, 0), &grid[2 * j..2 * j + 2], &setup.rho, &mut z);
+            obj.readout
+                .apply(gt.state(j, 0), &grid[2 * j..2 * j + 2], &setup.rho, &mut z);
             let (cx, cy) = (x0 + (j % g) as f64 * dx, y0 + (j / g) as f64 * dy);
             fig.regions.push(Region {
                 x0: cx,
@@ -386,8 +415,9 @@ fn trajectories_figure(setup: &Setup, traj: &Trajectory, region_grid: usize, nam
                 class: classify(obj, &z, &ct),
             });
         }
-        fig.annotations
-            .push(format!("shading: class the trained flow assigns to each initial point ({g}×{g} grid)"));
+        fig.annotations.push(format!(
+            "shading: class the trained flow assigns to each initial point ({g}×{g} grid)"
+        ));
     }
     let per_point_targets = labels.is_none();
     let picks: Vec<usize> = (0..n.min(300)).map(|j| j * n / n.min(300)).collect();
@@ -435,7 +465,11 @@ fn trajectories_figure(setup: &Setup, traj: &Trajectory, region_grid: usize, nam
             fig.key.push(KeyEntry {
                 label: format!("class {c}"),
                 color: Color::Palette(c),
-                kind: if fig.regions.is_empty() { KeyKind::Line } else { KeyKind::Patch },
+                kind: if fig.regions.is_empty() {
+                    KeyKind::Line
+                } else {
+                    KeyKind::Patch
+                },
             });
         }
     }

@@ -49,12 +49,72 @@ fn tree(svg: &str) -> Result<usvg::Tree> {
 /// The PDF of an SVG drawing: one page of the SVG's size, text embedded with its font subset.
 pub fn svg_to_pdf(svg: &str) -> Result<Vec<u8>> {
     let t = tree(svg)?;
-    svg2pdf::to_pdf(
+    let mut pdf = svg2pdf::to_pdf(
         &t,
         svg2pdf::ConversionOptions::default(),
         svg2pdf::PageOptions { dpi: 96.0 },
     )
-    .map_err(|e| render_error("pdf", e))
+    .map_err(|e| render_error("pdf", e))?;
+    sort_resource_entries(&mut pdf);
+    Ok(pdf)
+}
+
+/// svg2pdf lists the entries of resource dictionaries (`/gs3 10 0 R` lines) in hash-map order, which differs
+/// between runs. Sorting each run of such consecutive, equally indented lines makes the bytes deterministic;
+/// it keeps every byte offset (the run's bytes are permuted within its own span), so the xref table stays valid.
+fn sort_resource_entries(pdf: &mut [u8]) {
+    fn is_entry(line: &[u8]) -> bool {
+        let t = line.trim_ascii_start();
+        let indent = line.len() - t.len();
+        let mut parts = t.split(|&b| b == b' ');
+        let (Some(name), Some(num), Some(gen), Some(r), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        indent > 0
+            && name.len() > 1
+            && name[0] == b'/'
+            && name[1..].iter().all(u8::is_ascii_alphanumeric)
+            && !num.is_empty()
+            && num.iter().all(u8::is_ascii_digit)
+            && gen == b"0"
+            && r == b"R"
+    }
+    let mut lines: Vec<(usize, usize)> = Vec::new(); // (start, end incl. newline)
+    let mut start = 0;
+    for (i, &b) in pdf.iter().enumerate() {
+        if b == b'\n' {
+            lines.push((start, i + 1));
+            start = i + 1;
+        }
+    }
+    let mut k = 0;
+    while k < lines.len() {
+        let (s0, e0) = lines[k];
+        if !is_entry(&pdf[s0..e0 - 1]) {
+            k += 1;
+            continue;
+        }
+        let indent = pdf[s0..e0].iter().take_while(|&&b| b == b' ').count();
+        let mut j = k + 1;
+        while j < lines.len() {
+            let (s, e) = lines[j];
+            let ind = pdf[s..e].iter().take_while(|&&b| b == b' ').count();
+            if ind != indent || !is_entry(&pdf[s..e - 1]) {
+                break;
+            }
+            j += 1;
+        }
+        if j - k > 1 {
+            let (a, b) = (lines[k].0, lines[j - 1].1);
+            let mut run: Vec<Vec<u8>> = lines[k..j].iter().map(|&(s, e)| pdf[s..e].to_vec()).collect();
+            run.sort();
+            let joined: Vec<u8> = run.concat();
+            pdf[a..b].copy_from_slice(&joined);
+        }
+        k = j;
+    }
 }
 
 /// The PNG of an SVG drawing at `dpi` (on a white background; the resolution is stored in `pHYs`).
@@ -68,7 +128,11 @@ pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>> {
     );
     let mut pix = resvg::tiny_skia::Pixmap::new(w, h).ok_or_else(|| render_error("png", "empty canvas"))?;
     pix.fill(resvg::tiny_skia::Color::WHITE);
-    resvg::render(&t, resvg::tiny_skia::Transform::from_scale(scale, scale), &mut pix.as_mut());
+    resvg::render(
+        &t,
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        &mut pix.as_mut(),
+    );
     // Opaque background: premultiplied RGBA equals straight RGBA; drop alpha.
     let rgb: Vec<u8> = pix.data().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
     let mut bytes = Vec::new();

@@ -62,8 +62,14 @@ impl Occupancy {
     }
     fn mark(&mut self, x: f64, y: f64, r: f64) {
         let c = self.cell;
-        let (i0, i1) = (((x - r - self.origin.0) / c).floor(), ((x + r - self.origin.0) / c).floor());
-        let (j0, j1) = (((y - r - self.origin.1) / c).floor(), ((y + r - self.origin.1) / c).floor());
+        let (i0, i1) = (
+            ((x - r - self.origin.0) / c).floor(),
+            ((x + r - self.origin.0) / c).floor(),
+        );
+        let (j0, j1) = (
+            ((y - r - self.origin.1) / c).floor(),
+            ((y + r - self.origin.1) / c).floor(),
+        );
         if !(i1 >= 0.0 && j1 >= 0.0 && i0 < self.nx as f64 && j0 < self.ny as f64) {
             return;
         }
@@ -142,7 +148,11 @@ fn series_colors(fig: &Figure) -> Vec<Color> {
         .map(|s| {
             s.color.unwrap_or_else(|| {
                 let c = if seq {
-                    Color::Sequential(if n_auto > 1 { k as f64 / (n_auto - 1) as f64 } else { 0.0 })
+                    Color::Sequential(if n_auto > 1 {
+                        k as f64 / (n_auto - 1) as f64
+                    } else {
+                        0.0
+                    })
                 } else {
                     Color::Palette(k)
                 };
@@ -157,7 +167,11 @@ fn dash(stroke: Stroke, lw: f64) -> String {
     match stroke {
         Stroke::Solid => String::new(),
         Stroke::Dashed => format!(" stroke-dasharray=\"{:.2} {:.2}\"", 3.5 * lw, 2.0 * lw),
-        Stroke::Dotted => format!(" stroke-dasharray=\"{:.2} {:.2}\" stroke-linecap=\"round\"", 0.1 * lw, 2.0 * lw),
+        Stroke::Dotted => format!(
+            " stroke-dasharray=\"{:.2} {:.2}\" stroke-linecap=\"round\"",
+            0.1 * lw,
+            2.0 * lw
+        ),
     }
 }
 
@@ -368,8 +382,16 @@ pub fn to_svg(fig: &Figure, preset: Preset) -> String {
     let xr = fig.x_range.or(xr);
     let yr = fig.y_range.or(yr);
     let (mut xlin, mut ylin) = (
-        if fig.x_range.is_some() { xr.unwrap() } else { linear_range(xr) },
-        if fig.y_range.is_some() { yr.unwrap() } else { linear_range(yr) },
+        if fig.x_range.is_some() {
+            xr.unwrap()
+        } else {
+            linear_range(xr)
+        },
+        if fig.y_range.is_some() {
+            yr.unwrap()
+        } else {
+            linear_range(yr)
+        },
     );
 
     // Title.
@@ -378,9 +400,27 @@ pub fn to_svg(fig: &Figure, preset: Preset) -> String {
     } else {
         text::wrap(&fig.title, f.title, width - 2.0 * pad)
     };
-    let top = pad + title_lines.len() as f64 * 1.25 * f.title + if title_lines.is_empty() { 0.3 * f.tick } else { 0.4 * f.title };
-    let bottom = tick_len + gap + 1.2 * f.tick + if fig.x_label.is_empty() { 0.0 } else { gap + 1.25 * f.label } + pad;
-    let ylabel_w = if fig.y_label.is_empty() { 0.0 } else { 1.25 * f.label + gap };
+    let top = pad
+        + title_lines.len() as f64 * 1.25 * f.title
+        + if title_lines.is_empty() {
+            0.3 * f.tick
+        } else {
+            0.4 * f.title
+        };
+    let bottom = tick_len
+        + gap
+        + 1.2 * f.tick
+        + if fig.x_label.is_empty() {
+            0.0
+        } else {
+            gap + 1.25 * f.label
+        }
+        + pad;
+    let ylabel_w = if fig.y_label.is_empty() {
+        0.0
+    } else {
+        1.25 * f.label + gap
+    };
     let right = pad + 0.5 * f.tick * 2.0;
     let x_extent = |s: &str| text::width(s, f.tick);
     let y_extent = |_: &str| 1.2 * f.tick;
@@ -407,7 +447,11 @@ pub fn to_svg(fig: &Figure, preset: Preset) -> String {
         } else {
             linear_axis(ylin.0, ylin.1, fig.y_integer, ph, &y_extent, 0.4 * f.tick)
         };
-        let widest = ya.ticks.iter().map(|t| text::width(&t.label, f.tick)).fold(0.0, f64::max);
+        let widest = ya
+            .ticks
+            .iter()
+            .map(|t| text::width(&t.label, f.tick))
+            .fold(0.0, f64::max);
         left = pad + ylabel_w + tick_len + gap + widest;
         yaxis = Some(ya);
     }
@@ -467,7 +511,9 @@ fn draw(lay: &Layout, title_lines: &[String], bottom: f64, pad: f64, tick_len: f
     let mut cells: Vec<(f64, f64, f64, f64, usize)> = fig
         .regions
         .iter()
-        .filter(|r| usable(r.x0, fig.log_x) && usable(r.x1, fig.log_x) && usable(r.y0, fig.log_y) && usable(r.y1, fig.log_y))
+        .filter(|r| {
+            usable(r.x0, fig.log_x) && usable(r.x1, fig.log_x) && usable(r.y0, fig.log_y) && usable(r.y1, fig.log_y)
+        })
         .map(|r| {
             let (a, b) = (lay.px(r.x0.min(r.x1)), lay.px(r.x0.max(r.x1)));
             let (c, d) = (lay.py(r.y0.max(r.y1)), lay.py(r.y0.min(r.y1)));
@@ -517,7 +563,10 @@ fn draw(lay: &Layout, title_lines: &[String], bottom: f64, pad: f64, tick_len: f
         }
     }
     // Grid at major ticks.
-    let grid = format!("stroke=\"#000000\" stroke-opacity=\"0.1\" stroke-width=\"{:.2}\"", 0.4 * lw);
+    let grid = format!(
+        "stroke=\"#000000\" stroke-opacity=\"0.1\" stroke-width=\"{:.2}\"",
+        0.4 * lw
+    );
     for t in &lay.x.ticks {
         let x = lay.px(t.value);
         let _ = writeln!(body, "<path d=\"M{x:.2},{:.2} V{:.2}\" {grid}/>", plot.1, plot.3);
@@ -566,13 +615,19 @@ fn draw(lay: &Layout, title_lines: &[String], bottom: f64, pad: f64, tick_len: f
         .flatten()
         .flatten()
         .map(|p| p.0)
-        .fold(None, |r: Option<(f64, f64)>, v| Some(r.map_or((v, v), |(a, b)| (a.min(v), b.max(v)))));
+        .fold(None, |r: Option<(f64, f64)>, v| {
+            Some(r.map_or((v, v), |(a, b)| (a.min(v), b.max(v))))
+        });
     for r in &fig.references {
         let Some((a, b)) = r.x_span.or(data_x) else { continue };
         let pts: Vec<(f64, f64)> = (0..=64)
             .map(|k| {
                 let t = k as f64 / 64.0;
-                let x = if lay.x.log { a * (b / a).powf(t) } else { a + t * (b - a) };
+                let x = if lay.x.log {
+                    a * (b / a).powf(t)
+                } else {
+                    a + t * (b - a)
+                };
                 (x, r.eval(x))
             })
             .filter(|p| usable(p.0, fig.log_x) && usable(p.1, fig.log_y))
@@ -641,28 +696,65 @@ fn draw(lay: &Layout, title_lines: &[String], bottom: f64, pad: f64, tick_len: f
         let len = if t.label.is_empty() { 0.6 * tick_len } else { tick_len };
         let _ = writeln!(body, "<path d=\"M{x:.2},{:.2} v{len:.2}\" {tick_style}/>", plot.3);
         if !t.label.is_empty() {
-            text_el(&mut body, "xtick", x, plot.3 + tick_len + gap + 0.8 * f.tick, f.tick, "middle", &t.label, "");
+            text_el(
+                &mut body,
+                "xtick",
+                x,
+                plot.3 + tick_len + gap + 0.8 * f.tick,
+                f.tick,
+                "middle",
+                &t.label,
+                "",
+            );
         }
     }
     for &v in &lay.x.minor {
         let x = lay.px(v);
-        let _ = writeln!(body, "<path d=\"M{x:.2},{:.2} v{:.2}\" {tick_style}/>", plot.3, 0.5 * tick_len);
+        let _ = writeln!(
+            body,
+            "<path d=\"M{x:.2},{:.2} v{:.2}\" {tick_style}/>",
+            plot.3,
+            0.5 * tick_len
+        );
     }
     for t in &lay.y.ticks {
         let y = lay.py(t.value);
         let len = if t.label.is_empty() { 0.6 * tick_len } else { tick_len };
         let _ = writeln!(body, "<path d=\"M{:.2},{y:.2} h{:.2}\" {tick_style}/>", plot.0, -len);
         if !t.label.is_empty() {
-            text_el(&mut body, "ytick", plot.0 - tick_len - gap, y + 0.35 * f.tick, f.tick, "end", &t.label, "");
+            text_el(
+                &mut body,
+                "ytick",
+                plot.0 - tick_len - gap,
+                y + 0.35 * f.tick,
+                f.tick,
+                "end",
+                &t.label,
+                "",
+            );
         }
     }
     for &v in &lay.y.minor {
         let y = lay.py(v);
-        let _ = writeln!(body, "<path d=\"M{:.2},{y:.2} h{:.2}\" {tick_style}/>", plot.0, -0.5 * tick_len);
+        let _ = writeln!(
+            body,
+            "<path d=\"M{:.2},{y:.2} h{:.2}\" {tick_style}/>",
+            plot.0,
+            -0.5 * tick_len
+        );
     }
     if !fig.x_label.is_empty() {
         let y = plot.3 + tick_len + gap + 1.2 * f.tick + gap + 0.9 * f.label;
-        text_el(&mut body, "xlabel", plot.0 + 0.5 * pw, y, f.label, "middle", &fig.x_label, "");
+        text_el(
+            &mut body,
+            "xlabel",
+            plot.0 + 0.5 * pw,
+            y,
+            f.label,
+            "middle",
+            &fig.x_label,
+            "",
+        );
     }
     if !fig.y_label.is_empty() {
         let (x, y) = (pad + 0.85 * f.label, plot.1 + 0.5 * ph);
@@ -674,7 +766,16 @@ fn draw(lay: &Layout, title_lines: &[String], bottom: f64, pad: f64, tick_len: f
         text_el(&mut body, "title", 0.5 * lay.width, y, f.title, "middle", line, "");
     }
     if lay.empty {
-        text_el(&mut body, "note", plot.0 + 0.5 * pw, plot.1 + 0.5 * ph, f.legend, "middle", "no finite data to plot", "");
+        text_el(
+            &mut body,
+            "note",
+            plot.0 + 0.5 * pw,
+            plot.1 + 0.5 * ph,
+            f.legend,
+            "middle",
+            "no finite data to plot",
+            "",
+        );
     }
 
     // Legend and notes: inside an empty part of the plot when one is free, else stacked below it.
@@ -684,7 +785,10 @@ fn draw(lay: &Layout, title_lines: &[String], bottom: f64, pad: f64, tick_len: f
     let inset = 0.4 * f.legend;
     let swatch = 2.2 * f.legend;
     if !items.is_empty() {
-        let text_w = items.iter().map(|it| text::width(&it.label, f.legend)).fold(0.0, f64::max);
+        let text_w = items
+            .iter()
+            .map(|it| text::width(&it.label, f.legend))
+            .fold(0.0, f64::max);
         let item_w = swatch + 0.5 * f.legend + text_w;
         let (bw, bh) = (item_w + 2.0 * inset, items.len() as f64 * row + 1.2 * inset);
         let spot = place(&occ, plot, bw, bh, inset);
@@ -762,7 +866,13 @@ fn draw(lay: &Layout, title_lines: &[String], bottom: f64, pad: f64, tick_len: f
         let lines: Vec<String> = fig
             .annotations
             .iter()
-            .flat_map(|a| text::wrap(a, f.legend, (0.95 * pw).max(lay.width - 2.0 * pad - 2.0 * inset).min(0.95 * pw)))
+            .flat_map(|a| {
+                text::wrap(
+                    a,
+                    f.legend,
+                    (0.95 * pw).max(lay.width - 2.0 * pad - 2.0 * inset).min(0.95 * pw),
+                )
+            })
             .collect();
         let tw = lines.iter().map(|l| text::width(l, f.legend)).fold(0.0, f64::max);
         let (bw, bh) = (tw + 2.0 * inset, lines.len() as f64 * row + 1.2 * inset);
@@ -832,8 +942,5 @@ fn place(occ: &Occupancy, plot: Rect, w: f64, h: f64, inset: f64) -> Option<Rect
         (x1 - w, ym),
         (x0, ym),
     ];
-    spots
-        .iter()
-        .map(|&(x, y)| (x, y, x + w, y + h))
-        .find(|r| occ.free(*r))
+    spots.iter().map(|&(x, y)| (x, y, x + w, y + h)).find(|r| occ.free(*r))
 }

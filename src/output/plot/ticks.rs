@@ -118,7 +118,9 @@ pub fn linear_label(v: f64, step: f64) -> String {
 /// Steps 1, 2, 5 × 10ᵏ from the first at or above `min` upward.
 fn nice_steps(min: f64) -> impl Iterator<Item = f64> {
     let e = min.log10().floor() as i32 - 1;
-    (e..e + 40).flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k))).filter(move |s| *s >= min * (1.0 - 1e-9))
+    (e..e + 40)
+        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+        .filter(move |s| *s >= min * (1.0 - 1e-9))
 }
 
 /// The range shown for data `[lo, hi]` on a linear axis: a 4 % margin, a unit width for a single value.
@@ -209,7 +211,11 @@ pub fn log_axis(data: Option<(f64, f64)>, length: f64, extent: &dyn Fn(&str) -> 
         .iter()
         .map(|&e| Tick {
             value: 10f64.powi(e as i32),
-            label: if (e - e0) % labelled == 0 { decade_label(e) } else { String::new() },
+            label: if (e - e0) % labelled == 0 {
+                decade_label(e)
+            } else {
+                String::new()
+            },
         })
         .collect();
     let per_decade = length / span;

@@ -21,7 +21,10 @@ pub fn gap(d: &DepthReport) -> f64 {
 /// The tolerance rule in mathematical notation.
 pub fn tolerance_rule(rel_tol: Option<f64>) -> String {
     match rel_tol {
-        Some(r) => format!("columns scaled to unit norm; σᵢ kept when σᵢ > tol = {} · σ₁", sci(r, 2)),
+        Some(r) => format!(
+            "columns scaled to unit norm; σᵢ kept when σᵢ > tol = {} · σ₁",
+            sci(r, 2)
+        ),
         None => "columns scaled to unit norm; σᵢ kept when σᵢ > tol = max(mN, columns) · ε · σ₁, ε = 2⁻⁵²".into(),
     }
 }
@@ -36,7 +39,10 @@ pub fn push(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], out: &mu
         "σ_r / σ_{r+1} (largest discarded value), or σ_r / tol when nothing is discarded",
     );
     let mut sv = Figure {
-        title: format!("Singular values of the column-scaled {} × columns bracket matrix (m = {m}, N = {n})", m * n),
+        title: format!(
+            "Singular values of the column-scaled {} × columns bracket matrix (m = {m}, N = {n})",
+            m * n
+        ),
         x_label: "index i".into(),
         y_label: "singular value σᵢ".into(),
         log_y: true,
@@ -69,8 +75,11 @@ pub fn push(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], out: &mu
         });
         sv.series.push(Series::unlabelled(kept, Mark::Points).color(c));
         if !dropped.is_empty() {
-            sv.series
-                .push(Series::unlabelled(dropped, Mark::Points).color(c).marker(Marker::Circle, true));
+            sv.series.push(
+                Series::unlabelled(dropped, Mark::Points)
+                    .color(c)
+                    .marker(Marker::Circle, true),
+            );
         }
     }
     if rep.depths.iter().any(|d| d.singular_values.iter().any(|s| *s <= d.tol)) {
@@ -87,8 +96,10 @@ pub fn push(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], out: &mu
         .find(|d| Some(d.depth) == rep.full_rank_depth)
         .or(rep.depths.last())
     {
-        sv.hlines
-            .push(RefLine::new(d.tol, format!("tolerance at depth {}: {}", d.depth, sci(d.tol, 2))));
+        sv.hlines.push(RefLine::new(
+            d.tol,
+            format!("tolerance at depth {}: {}", d.depth, sci(d.tol, 2)),
+        ));
         if let Some(s) = d.min_kept_singular_value {
             let next = d.singular_values.get(d.rank).copied().filter(|v| *v > 0.0);
             let what = if next.is_some() { "σ_r / σ_r+1" } else { "σ_r / tol" };
@@ -175,7 +186,8 @@ pub fn comparisons(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], o
     };
     let cuchiero = rep.m >= 2 && matches!(&p.fields, Fields::Poly(fs) if *fs == crate::lie::cuchiero_fields(rep.m));
     if cuchiero && rep.m == 2 && rep.n_points == 6 {
-        let src = "SPEC §5 item 9 (seed 003 'First result'; reference instance A = [[1, 0], [0, −1]], B = [[0, 1], [1, 0]])";
+        let src =
+            "SPEC §5 item 9 (seed 003 'First result'; reference instance A = [[1, 0], [0, −1]], B = [[0, 1], [1, 0]])";
         for (depth, expected) in [(2usize, 11.0), (3, 12.0)] {
             if let Some(r) = rank_at(depth) {
                 out.comparisons.push(Comparison::new(
@@ -197,7 +209,10 @@ pub fn comparisons(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], o
     } else if cuchiero {
         out.comparisons.push(
             Comparison::new(
-                format!("full rank mN = {} reached (1 = yes) at N = {}", rep.target_rank, rep.n_points),
+                format!(
+                    "full rank mN = {} reached (1 = yes) at N = {}",
+                    rep.target_rank, rep.n_points
+                ),
                 1.0,
                 f64::from(u8::from(rep.full_rank_depth.is_some())),
                 Tolerance::Exact,
@@ -208,7 +223,10 @@ pub fn comparisons(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], o
     }
     if let Fields::Features(_) = &p.fields {
         out.comparisons.push(Comparison::new(
-            format!("full rank mN = {} reached by random features (1 = yes)", rep.target_rank),
+            format!(
+                "full rank mN = {} reached by random features (1 = yes)",
+                rep.target_rank
+            ),
             1.0,
             f64::from(u8::from(rep.full_rank_depth.is_some())),
             Tolerance::Exact,
@@ -231,7 +249,10 @@ pub fn comparisons(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], o
                     Tolerance::Exact,
                     "SPEC §5 item 11: on the line flows preserve order, so reordered targets are unreachable",
                 )
-                .note(format!("source order {:?}, target order {:?}", o.source_order, o.target_order)),
+                .note(format!(
+                    "source order {:?}, target order {:?}",
+                    o.source_order, o.target_order
+                )),
             );
         }
     }
