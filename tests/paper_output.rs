@@ -22,7 +22,12 @@ const FAST: [&str; 8] = [
 ];
 
 fn run_column(tmp: &Path, name: &str) -> PathBuf {
-    let (o, out) = run_study(tmp, &scenario(name), name.trim_end_matches(".toml"), &["--figures", "column"]);
+    let (o, out) = run_study(
+        tmp,
+        &scenario(name),
+        name.trim_end_matches(".toml"),
+        &["--figures", "column"],
+    );
     assert!(o.status.success(), "{name}: {}", stderr(&o));
     out
 }
@@ -42,7 +47,11 @@ fn svg_texts(svg: &str) -> (Vec<(String, f64, String)>, f64) {
         .skip(1)
         .map(|t| {
             let body = &t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()];
-            (attr(t, "class"), attr(t, "font-size").parse().unwrap(), body.to_string())
+            (
+                attr(t, "class"),
+                attr(t, "font-size").parse().unwrap(),
+                body.to_string(),
+            )
         })
         .collect();
     (texts, width / vb)
@@ -72,10 +81,17 @@ fn check_print_figures(out: &Path) {
     for stem in &stems {
         for ext in ["pdf", "svg", "png"] {
             let p = out.join(format!("{stem}.{ext}"));
-            assert!(p.metadata().map(|m| m.len() > 100).unwrap_or(false), "missing {}", p.display());
+            assert!(
+                p.metadata().map(|m| m.len() > 100).unwrap_or(false),
+                "missing {}",
+                p.display()
+            );
         }
         let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("width=\"252.00pt\""), "{stem}: not 3.5 in wide");
+        assert!(
+            svg.starts_with("<svg") && svg.contains("width=\"252.00pt\""),
+            "{stem}: not 3.5 in wide"
+        );
         let (texts, scale) = svg_texts(&svg);
         for (class, size, s) in &texts {
             let pt = size * scale;
@@ -83,9 +99,16 @@ fn check_print_figures(out: &Path) {
         }
         let pdf = std::fs::read(out.join(format!("{stem}.pdf"))).unwrap();
         assert!(pdf.starts_with(b"%PDF"));
-        assert!(pdf.windows(10).any(|w| w == b"/FontFile2"), "{stem}.pdf: font not embedded");
+        assert!(
+            pdf.windows(10).any(|w| w == b"/FontFile2"),
+            "{stem}.pdf: font not embedded"
+        );
         let png = std::fs::read(out.join(format!("{stem}.png"))).unwrap();
-        assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 1050, "{stem}.png: not 300 dpi");
+        assert_eq!(
+            u32::from_be_bytes(png[16..20].try_into().unwrap()),
+            1050,
+            "{stem}.png: not 300 dpi"
+        );
         if have("pdftoppm") {
             let prefix = out.join(format!(".{stem}-render"));
             let o = Command::new("pdftoppm")
@@ -94,7 +117,11 @@ fn check_print_figures(out: &Path) {
                 .arg(&prefix)
                 .output()
                 .unwrap();
-            assert!(o.status.success(), "{stem}.pdf does not render: {}", String::from_utf8_lossy(&o.stderr));
+            assert!(
+                o.status.success(),
+                "{stem}.pdf does not render: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
             let rendered = prefix.with_extension("png");
             assert!(rendered.metadata().unwrap().len() > 500, "{stem}.pdf rendered empty");
             std::fs::remove_file(rendered).unwrap();
@@ -102,7 +129,10 @@ fn check_print_figures(out: &Path) {
             eprintln!("pdftoppm not found (Debian: apt-get install poppler-utils): PDF rendering not checked");
         }
         if have("pdffonts") {
-            let o = Command::new("pdffonts").arg(out.join(format!("{stem}.pdf"))).output().unwrap();
+            let o = Command::new("pdffonts")
+                .arg(out.join(format!("{stem}.pdf")))
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&o.stdout);
             for line in text.lines().skip(2) {
                 let cols: Vec<&str> = line.split_whitespace().collect();
@@ -145,10 +175,20 @@ fn bundled_scenarios_write_pdf_svg_and_png_at_column_width() {
 }
 
 fn assert_comparisons(s: &Value, name: &str) {
-    let cs = s["comparisons"].as_array().unwrap_or_else(|| panic!("{name}: no comparisons: {s}"));
+    let cs = s["comparisons"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name}: no comparisons: {s}"));
     assert!(!cs.is_empty(), "{name}");
     for c in cs {
-        for k in ["quantity", "expected", "source", "measured", "tolerance", "rule", "verdict"] {
+        for k in [
+            "quantity",
+            "expected",
+            "source",
+            "measured",
+            "tolerance",
+            "rule",
+            "verdict",
+        ] {
             assert!(c.get(k).is_some(), "{name}: comparison without {k}: {c}");
         }
         assert!(c["source"].as_str().unwrap().len() > 8, "{name}: {c}");
@@ -167,22 +207,39 @@ fn convergence_figures_name_one_problem_the_norm_and_show_reference_slopes() {
         let (texts, _) = svg_texts(&svg);
         let all: String = texts.iter().map(|t| t.2.as_str()).collect::<Vec<_>>().join(" ");
         assert!(all.contains(problem) && !all.contains(other), "{problem}: {all}");
-        assert!(all.contains("‖∞") && all.contains("T = 1"), "norm and T not named: {all}");
-        assert_eq!(svg.matches("class=\"reference\"").count(), 2, "{problem}: reference slopes h¹ and h⁴");
+        assert!(
+            all.contains("‖∞") && all.contains("T = 1"),
+            "norm and T not named: {all}"
+        );
+        assert_eq!(
+            svg.matches("class=\"reference\"").count(),
+            2,
+            "{problem}: reference slopes h¹ and h⁴"
+        );
         assert!(all.contains("reference h¹") && all.contains("reference h⁴"), "{all}");
         assert_eq!(all.matches("95 % CI").count(), 2, "fitted slopes with intervals: {all}");
         let ticks: Vec<&String> = texts.iter().filter(|t| t.0 == "ytick").map(|t| &t.2).collect();
-        assert!(ticks.iter().all(|t| t.starts_with("10") && !t.contains('e')), "{ticks:?}");
+        assert!(
+            ticks.iter().all(|t| t.starts_with("10") && !t.contains('e')),
+            "{ticks:?}"
+        );
     }
     let s = json(&out.join("summary.json"));
     assert_comparisons(&s, "convergence-orders");
     assert!(s["orders_by_problem"]["linear"]["rk4"]["ci95"].is_array());
     let md = std::fs::read_to_string(out.join("orders.md")).unwrap();
-    assert!(md.contains("| K | h | Euler error | Euler order | RK4 error | RK4 order |"), "{md}");
+    assert!(
+        md.contains("| K | h | Euler error | Euler order | RK4 error | RK4 order |"),
+        "{md}"
+    );
     let tex = std::fs::read_to_string(out.join("orders.tex")).unwrap();
     assert!(tex.contains("\\toprule") && tex.contains("\\bottomrule"));
     let csv = std::fs::read_to_string(out.join("orders.csv")).unwrap();
-    assert!(csv.lines().next().unwrap().starts_with("problem,definition,scheme,norm,steps,h,error,observed_order"));
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("problem,definition,scheme,norm,steps,h,error,observed_order"));
     assert_eq!(csv.lines().count(), 1 + 2 * 2 * 5);
 }
 
@@ -194,17 +251,30 @@ fn lie_figures_have_integer_rank_ticks_tolerance_gap_and_plain_notation() {
     let out = run_column(tmp.path(), "lie-cuchiero5.toml");
     let (rank, _) = svg_texts(&std::fs::read_to_string(out.join("rank-vs-depth.svg")).unwrap());
     for t in rank.iter().filter(|t| t.0 == "ytick" || t.0 == "xtick") {
-        assert!(t.2.replace('−', "-").parse::<i64>().is_ok(), "non-integer tick `{}` on an integer axis", t.2);
+        assert!(
+            t.2.replace('−', "-").parse::<i64>().is_ok(),
+            "non-integer tick `{}` on an integer axis",
+            t.2
+        );
     }
     let svg = std::fs::read_to_string(out.join("singular-values.svg")).unwrap();
     let (sv, _) = svg_texts(&svg);
     let all: String = sv.iter().map(|t| t.2.as_str()).collect::<Vec<_>>().join(" ");
-    assert!(all.contains("tolerance at depth") && all.contains("gap at depth"), "{all}");
-    assert!(!all.contains("f64::") && !all.contains("sigma_max"), "Rust syntax in the figure: {all}");
+    assert!(
+        all.contains("tolerance at depth") && all.contains("gap at depth"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("f64::") && !all.contains("sigma_max"),
+        "Rust syntax in the figure: {all}"
+    );
     assert!(svg.contains("class=\"band\""), "the gap is not drawn");
     let ranks = std::fs::read_to_string(out.join("ranks.csv")).unwrap();
     let header: Vec<&str> = ranks.lines().next().unwrap().split(',').collect();
-    assert!(header.contains(&"exact_rank_at_points") && !header.contains(&"exact_rank"), "{header:?}");
+    assert!(
+        header.contains(&"exact_rank_at_points") && !header.contains(&"exact_rank"),
+        "{header:?}"
+    );
     let g = header.iter().position(|h| *h == "gap").unwrap();
     for line in ranks.lines().skip(1) {
         let v: f64 = line.split(',').nth(g).unwrap().parse().unwrap();
@@ -229,15 +299,30 @@ fn trajectory_figures_mark_start_end_and_targets_and_notes_match_the_figure() {
     let svg = std::fs::read_to_string(out.join("trajectories.svg")).unwrap();
     let (t, _) = svg_texts(&svg);
     let all: String = t.iter().map(|x| x.2.as_str()).collect::<Vec<_>>().join(" ");
-    assert!(!all.contains("regions") && !all.contains("shading"), "a regions note without regions: {all}");
-    assert!(all.contains("start x(0)") && all.contains("end X(T)") && all.contains("target"), "{all}");
-    assert!(svg.contains("fill=\"#ffffff\" stroke=\"#1f77b4\""), "open start marker in the line's colour");
+    assert!(
+        !all.contains("regions") && !all.contains("shading"),
+        "a regions note without regions: {all}"
+    );
+    assert!(
+        all.contains("start x(0)") && all.contains("end X(T)") && all.contains("target"),
+        "{all}"
+    );
+    assert!(
+        svg.contains("fill=\"#ffffff\" stroke=\"#1f77b4\""),
+        "open start marker in the line's colour"
+    );
     let s = json(&out.join("summary.json"));
-    let (d, c) = (s["max_error_discrete"].as_f64().unwrap(), s["max_error_continuous"].as_f64().unwrap());
+    let (d, c) = (
+        s["max_error_discrete"].as_f64().unwrap(),
+        s["max_error_continuous"].as_f64().unwrap(),
+    );
     assert!(d <= 1e-6 && c <= 1e-6, "discrete {d:e}, continuous {c:e}");
     assert_eq!(s["verdict_uses"], "continuous");
     assert_eq!(s["max_error"].as_f64().unwrap(), c);
-    assert!(s["interpolated_system"]["continuous"].as_str().unwrap().contains("dopri5"));
+    assert!(s["interpolated_system"]["continuous"]
+        .as_str()
+        .unwrap()
+        .contains("dopri5"));
     assert_comparisons(&s, "interpolate");
     let note = s["comparisons"][0]["note"].as_str().unwrap();
     assert!(note.contains("discrete system"), "{note}");
@@ -245,17 +330,35 @@ fn trajectory_figures_mark_start_end_and_targets_and_notes_match_the_figure() {
     let out = run_column(tmp.path(), "quickstart.toml");
     let (t, _) = svg_texts(&std::fs::read_to_string(out.join("trajectories.svg")).unwrap());
     let all: String = t.iter().map(|x| x.2.as_str()).collect::<Vec<_>>().join(" ");
-    assert!(all.contains("shading") && all.contains("class 0") && all.contains("class 1"), "{all}");
+    assert!(
+        all.contains("shading") && all.contains("class 0") && all.contains("class 1"),
+        "{all}"
+    );
     // Tables: controls with interval, t_k and named columns; final with index, start, target, label; history with
     // the split of J and the error measure.
     let controls = std::fs::read_to_string(out.join("controls.csv")).unwrap();
-    assert!(controls.starts_with("interval,t_k,W11,W12,W21,W22,b1,b2\n0,0,"), "{controls}");
+    assert!(
+        controls.starts_with("interval,t_k,W11,W12,W21,W22,b1,b2\n0,0,"),
+        "{controls}"
+    );
     let fin = std::fs::read_to_string(out.join("final.csv")).unwrap();
     assert!(fin.starts_with("point,label,start_x1,start_x2,end_x1,end_x2,target_1,target_2,readout_1,readout_2\n"));
     let hist = std::fs::read_to_string(out.join("history.csv")).unwrap();
-    assert!(hist.starts_with("iteration,J,terminal,running,regularizer,error_rate,grad_norm,lr\n"), "{hist}");
-    let row: Vec<f64> = hist.lines().nth(1).unwrap().split(',').map(|v| v.parse().unwrap()).collect();
-    assert!((row[2] + row[3] + row[4] - row[1]).abs() <= 1e-12 * row[1], "split does not add up to J: {row:?}");
+    assert!(
+        hist.starts_with("iteration,J,terminal,running,regularizer,error_rate,grad_norm,lr\n"),
+        "{hist}"
+    );
+    let row: Vec<f64> = hist
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(
+        (row[2] + row[3] + row[4] - row[1]).abs() <= 1e-12 * row[1],
+        "split does not add up to J: {row:?}"
+    );
     assert!(out.join("controls.pdf").exists(), "controls u(t) step plot");
 }
 
@@ -270,15 +373,28 @@ fn manifest_records_build_kernel_and_sha256_of_inputs_and_outputs() {
     assert!(m["build"]["rustc"].as_str().unwrap().starts_with("rustc "));
     assert!(!m["build"]["target"].as_str().unwrap().is_empty());
     assert!(["avx512", "avx2+fma", "baseline"].contains(&m["simd_kernel"].as_str().unwrap()));
-    let inputs: Vec<&str> = m["inputs"].as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
-    for f in ["data/node_n2048_k100/controls.csv", "data/node_n2048_k100/x0.csv", "data/node_n2048_k100/y.csv"] {
+    let inputs: Vec<&str> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    for f in [
+        "data/node_n2048_k100/controls.csv",
+        "data/node_n2048_k100/x0.csv",
+        "data/node_n2048_k100/y.csv",
+    ] {
         assert!(inputs.contains(&f), "{f} not hashed: {inputs:?}");
     }
     let outputs = m["outputs"].as_object().unwrap();
     assert!(outputs.contains_key("summary.json") && outputs.contains_key("final.csv"));
     for (name, hash) in outputs {
         let bytes = std::fs::read(out.join(name)).unwrap();
-        assert_eq!(hash.as_str().unwrap(), lieflow::output::manifest::sha256_hex(&bytes), "{name}");
+        assert_eq!(
+            hash.as_str().unwrap(),
+            lieflow::output::manifest::sha256_hex(&bytes),
+            "{name}"
+        );
     }
 }
 
@@ -295,8 +411,14 @@ fn output_table_sets_preset_and_formats_and_the_flag_overrides_it() {
     assert!(svg.contains("width=\"504.00pt\""), "page = 7 in");
     let (o, out) = run_study(tmp.path(), &p, "b", &["--figures", "column"]);
     assert!(o.status.success());
-    assert!(std::fs::read_to_string(out.join("order.svg")).unwrap().contains("width=\"252.00pt\""));
-    let bad = write(tmp.path(), "bad.toml", &(text.clone() + "").replace("\"page\"", "\"poster\""));
+    assert!(std::fs::read_to_string(out.join("order.svg"))
+        .unwrap()
+        .contains("width=\"252.00pt\""));
+    let bad = write(
+        tmp.path(),
+        "bad.toml",
+        &(text.clone() + "").replace("\"page\"", "\"poster\""),
+    );
     let o = lieflow(tmp.path(), &["validate", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("output.figures"), "{}", stderr(&o));

@@ -33,10 +33,10 @@ impl OrderTable {
     /// Observed order between refinement k − 1 and k (NaN for the first row or non-positive errors).
     pub fn observed(&self) -> Vec<f64> {
         let mut out = vec![f64::NAN; self.errors.len()];
-        for k in 1..self.errors.len() {
+        for (k, o) in out.iter_mut().enumerate().skip(1) {
             let (e0, e1) = (self.errors[k - 1], self.errors[k]);
             if e0 > 0.0 && e1 > 0.0 {
-                out[k] = (e0 / e1).ln() / (self.h[k - 1] / self.h[k]).ln();
+                *o = (e0 / e1).ln() / (self.h[k - 1] / self.h[k]).ln();
             }
         }
         out

@@ -138,7 +138,7 @@ pub(crate) fn controls_table(names: &[String], values: &[f64], h: f64) -> Table 
 pub(crate) fn controls_figure(title: String, names: &[String], values: &[f64], h: f64) -> Option<Figure> {
     use crate::output::plot::{Mark, Series};
     let d = names.len();
-    let k = if d > 0 { values.len() / d } else { 0 };
+    let k = values.len().checked_div(d).unwrap_or(0);
     if k < 2 || d == 0 || d > 12 {
         return None;
     }
@@ -153,3 +153,46 @@ pub(crate) fn controls_figure(title: String, names: &[String], values: &[f64], h
 
 /// A prepared computation for `lieflow bench`.
 pub type BenchKernel<'a> = Box<dyn FnMut() -> Result<Value> + 'a>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::plot::{Mark, Marker};
+
+    /// Defect: the start dot of a trajectory was coloured unlike its line (`push_trajectory` without a colour took
+    /// the next palette colour), and start and end looked the same.
+    #[test]
+    fn start_and_end_markers_have_their_lines_colour_and_differ() {
+        let mut fig = Figure::default();
+        push_trajectory(&mut fig, vec![(0.0, 0.0), (1.0, 0.5), (2.0, 1.0)], Color::Palette(4));
+        assert_eq!(fig.series.len(), 3);
+        let (line, start, end) = (&fig.series[0], &fig.series[1], &fig.series[2]);
+        assert_eq!(line.mark, Mark::Line);
+        for s in [start, end] {
+            assert_eq!(s.color, line.color, "marker colour differs from its line");
+            assert_eq!(s.mark, Mark::Points);
+        }
+        assert_eq!(start.points, vec![(0.0, 0.0)]);
+        assert_eq!(end.points, vec![(2.0, 1.0)]);
+        assert!(start.open && !end.open && start.marker == Marker::Circle);
+    }
+
+    #[test]
+    fn controls_table_has_interval_time_and_names_and_the_figure_is_a_step_plot() {
+        let names = vec!["u1".to_string(), "u2".to_string()];
+        let t = controls_table(&names, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 0.5);
+        assert_eq!(t.columns, ["interval", "t_k", "u1", "u2"]);
+        assert_eq!(t.rows[2], vec![2.0, 1.0, 5.0, 6.0]);
+        let f = controls_figure("c".into(), &names, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 0.5).unwrap();
+        assert_eq!(f.series[0].mark, Mark::Step);
+        assert_eq!(
+            f.series[0].points.last(),
+            Some(&(1.5, 5.0)),
+            "the last interval ends at T"
+        );
+        assert!(
+            controls_figure("c".into(), &names, &[1.0, 2.0], 0.5).is_none(),
+            "one interval: no figure"
+        );
+    }
+}

@@ -198,7 +198,7 @@ impl History {
         rho: &[f64],
     ) {
         let nan = f64::NAN;
-        let (sp, e) = if iter % self.stride == 0 || last {
+        let (sp, e) = if iter.is_multiple_of(self.stride) || last {
             split_and_error(setup, u, rho, self.measure)
                 .map(|(s, e)| ([s.terminal, s.running, s.regularizer], e))
                 .unwrap_or(([nan; 3], nan))

@@ -247,6 +247,7 @@ fn marker_svg(out: &mut String, m: Marker, open: bool, (x, y): (f64, f64), r: f6
     };
 }
 
+#[allow(clippy::too_many_arguments)]
 fn text_el(out: &mut String, class: &str, x: f64, y: f64, size: f64, anchor: &str, s: &str, extra: &str) {
     let _ = writeln!(
         out,
