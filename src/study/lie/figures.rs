@@ -73,7 +73,10 @@ pub fn push(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], out: &mu
             width: 0.8,
             ..Series::default()
         });
-        sv.series.push(Series::unlabelled(kept, Mark::Points).color(c));
+        // Kept values get markers while they are few enough to tell apart; discarded ones always do.
+        if kept.len() <= 30 {
+            sv.series.push(Series::unlabelled(kept, Mark::Points).color(c));
+        }
         if !dropped.is_empty() {
             sv.series.push(
                 Series::unlabelled(dropped, Mark::Points)
@@ -113,7 +116,7 @@ pub fn push(p: &Prepared, rep: &RankReport, exact_at: &[Option<usize>], out: &mu
     }
     if zeros > 0 {
         sv.annotations
-            .push(format!("{zeros} singular values are exactly 0 (not on the log axis)"));
+            .push(format!("singular values exactly 0 (not on the log axis): {zeros}"));
     }
     let depths_done = rep.depths.last().map(|d| d.depth).unwrap_or(0);
     let mut rank = Figure {
