@@ -46,7 +46,10 @@ fn convergence_orders_match_the_schemes() {
     assert!((rk4 - 4.0).abs() <= 0.2, "rk4 order {rk4}");
     for p in ["linear", "logistic"] {
         for ext in ["pdf", "svg", "png"] {
-            assert!(out.join(format!("convergence-{p}.{ext}")).exists(), "convergence-{p}.{ext}");
+            assert!(
+                out.join(format!("convergence-{p}.{ext}")).exists(),
+                "convergence-{p}.{ext}"
+            );
         }
     }
 }

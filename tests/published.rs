@@ -41,5 +41,7 @@ fn neural_ode_fit_reaches_the_books_final_loss() {
         hist.starts_with("iteration,J,terminal,running,regularizer,max_running_error,"),
         "{hist:.200}"
     );
-    assert!(s["max_running_error"].as_f64().unwrap() < 1e-2, "{s}");
+    // The book compares v_n with u_{n−1} (its index shift, see the scenario), so the pointwise error is of the
+    // order of one step's change of u (≈ h·|u′(0)| = 0.02), not of the loss.
+    assert!(s["max_running_error"].as_f64().unwrap() < 0.05, "{s}");
 }

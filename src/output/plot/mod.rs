@@ -16,6 +16,7 @@
 
 pub mod colors;
 mod export;
+mod legend;
 mod svg;
 mod text;
 pub mod ticks;
