@@ -344,11 +344,12 @@ fn fit_figures(setup: &Setup, traj: &Trajectory, name: &str, out: &mut StudyOutp
         fig.series
             .push(Series::line("learned v(t) (neural ODE)", learned).color(0usize));
         fig.series.push(
-            Series::points("target u_n (Euler solution of u′ = −u − u²)", target)
+            Series::points("running target_n (scenario file)", target)
                 .color(3usize)
                 .marker(Marker::Circle, true),
         );
-        err.series.push(Series::line("|v_n − u_n|", e).color(0usize));
+        err.series
+            .push(Series::line("|v_n − target_n| (running targets of the objective)", e).color(0usize));
     }
     out.figures.push(("fit".into(), fig));
     out.figures.push(("fit-error".into(), err));
