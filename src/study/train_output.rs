@@ -322,7 +322,7 @@ fn fit_figures(setup: &Setup, traj: &Trajectory, name: &str, out: &mut StudyOutp
     let mut err = Figure::new(
         format!("{name}: pointwise error of the learned trajectory"),
         "time t",
-        "|v_n − u_n|",
+        "|v_n − target_n|",
     );
     err.log_y = true;
     for i in 0..n.min(5) {
