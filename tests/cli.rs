@@ -44,7 +44,14 @@ fn convergence_orders_match_the_schemes() {
     let rk4 = s["orders"]["rk4"].as_f64().unwrap();
     assert!((euler - 1.0).abs() <= 0.1, "euler order {euler}");
     assert!((rk4 - 4.0).abs() <= 0.2, "rk4 order {rk4}");
-    assert!(out.join("convergence.png").exists() && out.join("convergence.svg").exists());
+    for p in ["linear", "logistic"] {
+        for ext in ["pdf", "svg", "png"] {
+            assert!(
+                out.join(format!("convergence-{p}.{ext}")).exists(),
+                "convergence-{p}.{ext}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -126,6 +126,7 @@ method = "gd"
         .skip(1)
         .map(|l| {
             l.split(',')
+                .skip(2) // interval, t_k
                 .map(|v| v.parse::<f64>().unwrap().powi(2))
                 .sum::<f64>()
                 .sqrt()

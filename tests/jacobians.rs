@@ -167,3 +167,41 @@ fn error_measure_detects_a_wrong_control_derivative() {
     assert!(good <= 1e-8, "{good:e}");
     assert!(bad > TOL, "{bad:e}");
 }
+
+/// Every family names its d control values in storage order (controls.csv headers).
+#[test]
+fn control_names_follow_each_familys_layout() {
+    use lieflow::field::mlp::Mlp;
+    let node = Node::new(2, Activation::Tanh);
+    assert_eq!(node.control_names(), ["W11", "W12", "W21", "W22", "b1", "b2"]);
+    assert_eq!(Node2::new(2, Activation::Tanh).control_names(), node.control_names());
+    assert_eq!(
+        ResNetField::new(2, Activation::Tanh).control_names(),
+        ["W11", "W12", "W21", "W22"]
+    );
+    let big = Node::new(10, Activation::Tanh).control_names();
+    assert_eq!((big[9].as_str(), big[10].as_str()), ("W1_10", "W2_1"));
+    let mlp = Mlp::new(1, vec![3, 2], Activation::Tanh);
+    let n = mlp.control_names();
+    assert_eq!(n.len(), mlp.control_dim());
+    assert_eq!(&n[..6], ["A1_1_1", "A1_2_1", "A1_3_1", "c1_1", "c1_2", "c1_3"]);
+    assert_eq!(n.last().unwrap(), "c3_1");
+    let aff = AffineField::new(
+        1,
+        vec![
+            Basis::Constant { c: vec![1.0] },
+            Basis::Linear {
+                a: DMatrix::identity(1, 1),
+            },
+        ],
+    )
+    .unwrap();
+    assert_eq!(aff.control_names(), ["u1", "u2"]);
+    for f in [&node as &dyn VectorField, &mlp, &aff] {
+        let names = f.control_names();
+        let mut uniq = names.clone();
+        uniq.sort();
+        uniq.dedup();
+        assert_eq!(uniq.len(), names.len(), "duplicate names");
+    }
+}

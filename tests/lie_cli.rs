@@ -67,7 +67,9 @@ fn lie_cuchiero5_full_rank_12_at_depth_3() {
         );
     }
     let ranks = std::fs::read_to_string(out.join("ranks.csv")).unwrap();
-    assert!(ranks.starts_with("depth,n_brackets,span_dim,numerical_rank,exact_rank,min_kept_sv,gap"));
+    assert!(
+        ranks.starts_with("depth,n_brackets,span_dim,numerical_rank,exact_rank_at_points,min_kept_sv,gap,tol_margin")
+    );
     assert!(ranks.lines().nth(3).unwrap().starts_with("3,40,15,12,12,"), "{ranks}");
 }
 

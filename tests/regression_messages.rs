@@ -120,8 +120,12 @@ fn output_csvs_have_no_nan_placeholders() {
     assert!(std::fs::read_to_string(out.join("final.csv"))
         .unwrap()
         .starts_with("point,label,"));
-    // ranks.csv of feature fields: no exact ranks, empty cells.
-    let (o, out) = run_study(t.path(), &scenario("lie-random-features.toml"), "r", &[]);
+    // ranks.csv of tanh features (no exact polynomial form): no exact ranks, empty cells.
+    let text = std::fs::read_to_string(scenario("lie-random-features.toml"))
+        .unwrap()
+        .replace("seed = 7          #", "activation = \"tanh\"\nseed = 7          #");
+    let rf = write(t.path(), "rf.toml", &text);
+    let (o, out) = run_study(t.path(), &rf, "r", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let ranks = std::fs::read_to_string(out.join("ranks.csv")).unwrap();
     assert!(!ranks.contains("NaN"), "{ranks}");

@@ -99,6 +99,9 @@ pub struct RunArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Figure size preset: screen (900 px), column (3.5 in) or page (7 in); overrides `[output] figures`.
+    #[arg(long, value_parser = ["screen", "column", "page"])]
+    pub figures: Option<String>,
 }
 
 /// Arguments of `lieflow bench`.

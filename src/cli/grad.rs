@@ -8,7 +8,7 @@ use crate::adjoint::fdcheck::{fd_gradient, max_rel_err};
 use crate::adjoint::pontryagin;
 use crate::control::Control;
 use crate::output::run::write_file_atomic;
-use crate::output::table::{read_matrix_csv, Table};
+use crate::output::table::{read_controls_csv, Table};
 use crate::problem::Setup;
 use crate::scenario::ScenarioFile;
 use crate::{Error, Result};
@@ -33,7 +33,7 @@ pub fn load_controls(setup: &mut Setup, path: &Path) -> Result<()> {
             ));
         }
     }
-    let (v, rows, cols) = read_matrix_csv(path).map_err(|e| e.reading_input("--controls"))?;
+    let (v, rows, cols) = read_controls_csv(path).map_err(|e| e.reading_input("--controls"))?;
     let k = setup.problem.control.grid().intervals;
     let d = setup.problem.control.dim();
     if rows != k || cols != d {
@@ -77,7 +77,7 @@ pub fn grad(a: &GradArgs) -> Result<()> {
     let g = pool.install(|| crate::study::train::loss_grad(&setup, setup.problem.control.values(), &setup.rho))?;
     if let Some(out) = &a.out {
         crate::output::guard::install().map_err(|e| Error::io(out, e))?;
-        let mut t = Table::new((1..=d).map(|j| format!("g{j}")));
+        let mut t = Table::new(setup.problem.field.control_names().iter().map(|n| format!("dJ/d{n}")));
         for r in rows(&g.controls, d) {
             t.push(r);
         }

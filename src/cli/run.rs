@@ -24,6 +24,7 @@ pub(super) fn load(path: &Path, seed: Option<u64>) -> Result<ScenarioFile> {
 pub fn validate(path: &Path) -> Result<()> {
     let file = load(path, None)?;
     let (study, _) = study::prepare(&file)?;
+    file.figure_options(None)?;
     println!("{}: ok ({} study `{}`)", path.display(), study.name(), file.name());
     Ok(())
 }
@@ -51,6 +52,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
     let file = load(&a.scenario, a.seed)?;
     let pool = pool(a.threads)?;
     let quiet = a.quiet;
+    let figures = file.figure_options(a.figures.as_deref().and_then(crate::output::plot::Preset::from_name))?;
     let ctx = Context { file: &file, quiet };
     // Everything is validated (and built) before an output folder exists: bad input leaves nothing behind.
     let (study, mut plan) = pool.install(|| study::prepare(&file))?;
@@ -81,6 +83,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
         threads: pool.current_num_threads(),
         extra: serde_json::json!({ "threads_requested": a.threads }),
         started,
+        figures,
     };
     let written = pool.install(|| write_results(&dir, &output, info))?;
     match result {

@@ -100,6 +100,11 @@ pub trait VectorField: Send + Sync {
     fn control_affine(&self) -> Option<&dyn ControlAffine> {
         None
     }
+    /// Names of the d control values of one interval, in their storage order (CSV headers of controls files and
+    /// gradients): `u1 … ud` unless the family knows its layout (nODE `W11, W12, …, b1, …`; MLP layer-wise).
+    fn control_names(&self) -> Vec<String> {
+        (1..=self.control_dim()).map(|j| format!("u{j}")).collect()
+    }
 }
 
 /// [`VectorField::eval_block`] by the per-point [`VectorField::eval`], lane by lane (the default; needs
@@ -151,6 +156,14 @@ pub fn scatter(v: &[f64], rows: &mut [Lanes], p: usize) {
     for (r, &x) in rows.iter_mut().zip(v) {
         r[p] = x;
     }
+}
+
+/// `W11, W12, …` (row-major m × m) — `W1_10` style with an underscore once an index has two digits.
+pub(crate) fn matrix_names(name: &str, rows: usize, cols: usize) -> Vec<String> {
+    let sep = if rows > 9 || cols > 9 { "_" } else { "" };
+    (1..=rows)
+        .flat_map(|i| (1..=cols).map(move |j| format!("{name}{i}{sep}{j}")))
+        .collect()
 }
 
 /// Dense ∂f/∂x (m × m), assembled column by column from [`VectorField::jvp_x`]. Allocates: for tests,

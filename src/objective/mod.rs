@@ -12,6 +12,7 @@
 pub mod loss;
 pub mod readout;
 pub mod regularizer;
+pub mod split;
 
 pub use loss::{Loss, Target};
 pub use readout::Readout;

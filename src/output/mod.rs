@@ -12,11 +12,17 @@
 //! - [`manifest`]: [`Manifest`], the `manifest.json` record (the only run-dependent content are
 //!   its timings, start time and command line, so CSV outputs are byte-identical across runs);
 //! - [`table`]: [`Table`] → CSV with exact shortest round-trip numbers, and [`read_matrix_csv`];
-//! - [`plot`]: the declarative [`Figure`] model rendered to PNG and SVG with plotters;
+//! - [`LongTable`]: tidy tables with text columns, and [`order_table`]: observed-order tables as CSV,
+//!   Markdown and LaTeX (booktabs);
+//! - [`comparison`]: [`Comparison`], a published or theoretical number stated with source, tolerance and verdict;
+//! - [`plot`]: the declarative [`Figure`] model rendered at a [`Preset`] to one SVG drawing, converted to PDF and
+//!   PNG;
 //! - [`progress`]: [`Progress`], an indicatif bar that is hidden when quiet or not on a terminal.
 
+pub mod comparison;
 pub mod guard;
 pub mod manifest;
+pub mod order_table;
 pub mod plot;
 pub mod progress;
 pub mod results;
@@ -24,9 +30,11 @@ pub mod run;
 pub mod table;
 pub mod target;
 
+pub use comparison::{Comparison, Tolerance, Verdict};
 pub use manifest::Manifest;
-pub use plot::{render, Figure, Mark, Region, Series};
+pub use order_table::OrderTable;
+pub use plot::{render, render_figure, Figure, FigureOptions, Format, Mark, Preset, Region, Series};
 pub use progress::Progress;
 pub use results::StudyOutput;
 pub use run::{write_file_atomic, RunDir};
-pub use table::{read_matrix_csv, Table};
+pub use table::{read_matrix_csv, Cell, LongTable, Table};

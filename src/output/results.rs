@@ -1,10 +1,11 @@
-//! What a study returns — tables, figures, JSON files, a summary, solver settings and timings — and the one
-//! function that writes all of it, with the manifest, into a run folder.
+//! What a study returns — tables, figures, JSON and text files, a summary with its comparisons, solver settings
+//! and timings — and the one function that writes all of it, with the manifest, into a run folder.
 
-use super::manifest::Manifest;
-use super::plot::Figure;
+use super::comparison::Comparison;
+use super::manifest::{input_files, sha256_hex, Manifest};
+use super::plot::{render_figure, Figure, FigureOptions};
 use super::run::RunDir;
-use super::table::Table;
+use super::table::{LongTable, Table};
 use crate::Result;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -17,10 +18,16 @@ pub struct StudyOutput {
     pub summary: Map<String, Value>,
     /// CSV tables (file name → table).
     pub tables: Vec<(String, Table)>,
-    /// Figures (file stem → figure), written as PNG and SVG.
+    /// Tidy tables with text columns (file name → table), written as CSV.
+    pub long_tables: Vec<(String, LongTable)>,
+    /// Figures (file stem → figure), written in the run's formats (PDF, SVG, PNG) at its preset.
     pub figures: Vec<(String, Figure)>,
     /// Extra JSON files (file name → value).
     pub json: Vec<(String, Value)>,
+    /// Text files (file name → content), e.g. Markdown and LaTeX tables.
+    pub texts: Vec<(String, String)>,
+    /// Published or theoretical numbers the run reproduces → the `comparisons` list of summary.json.
+    pub comparisons: Vec<Comparison>,
     /// Solver settings recorded in the manifest.
     pub solver: Value,
     /// Named phase timings in seconds (manifest only; never in CSV).
@@ -59,34 +66,71 @@ pub struct RunInfo<'a> {
     pub extra: Value,
     /// When the run started.
     pub started: std::time::Instant,
+    /// Figure preset and formats (`[output]` table, `--figures`).
+    pub figures: FigureOptions,
 }
 
-/// Write every table, figure and JSON file of `out`, then `summary.json` and `manifest.json`, into `dir`.
+fn json_bytes<T: serde::Serialize + ?Sized>(v: &T) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(v).expect("JSON values serialise");
+    b.push(b'\n');
+    b
+}
+
+/// Write every table, figure, JSON and text file of `out`, then `summary.json` (with `comparisons`) and
+/// `manifest.json` (with the SHA-256 of every file written before it and of the inputs), into `dir`.
 /// Returns the number of files written.
 pub fn write_results(dir: &RunDir, out: &StudyOutput, info: RunInfo) -> Result<usize> {
-    let mut n = 0;
+    let mut hashes = BTreeMap::new();
+    let mut put = |name: String, bytes: &[u8]| -> Result<()> {
+        dir.write_bytes(&name, bytes)?;
+        hashes.insert(name, sha256_hex(bytes));
+        Ok(())
+    };
     for (name, t) in &out.tables {
-        dir.write_table(name, t)?;
-        n += 1;
+        put(name.clone(), &t.to_csv_bytes())?;
+    }
+    for (name, t) in &out.long_tables {
+        put(name.clone(), &t.to_csv_bytes())?;
     }
     let t_fig = std::time::Instant::now();
     for (stem, f) in &out.figures {
-        dir.write_figure(stem, f)?;
-        n += 2;
+        let r = render_figure(f, info.figures.preset, &info.figures.formats)?;
+        for (fmt, bytes) in r.files {
+            put(format!("{stem}.{}", fmt.ext()), &bytes)?;
+        }
     }
+    let fig_s = t_fig.elapsed().as_secs_f64();
     for (name, v) in &out.json {
-        dir.write_json(name, v)?;
-        n += 1;
+        put(name.clone(), &json_bytes(v))?;
     }
-    dir.write_json("summary.json", &out.summary)?;
-    let mut m = Manifest::new(info.scenario_path, info.scenario_name, info.scenario_text, info.study);
+    for (name, text) in &out.texts {
+        put(name.clone(), text.as_bytes())?;
+    }
+    let mut summary = out.summary.clone();
+    if !out.comparisons.is_empty() {
+        summary.insert(
+            "comparisons".into(),
+            serde_json::to_value(&out.comparisons).expect("comparisons serialise"),
+        );
+    }
+    put("summary.json".into(), &json_bytes(&summary))?;
+    let mut m = Manifest::new(
+        info.scenario_path.clone(),
+        info.scenario_name,
+        info.scenario_text,
+        info.study,
+    );
     m.seed = info.seed;
     m.threads = info.threads;
     m.solver = out.solver.clone();
     m.timings_s = out.timings.clone();
-    m.add_timing("figures", t_fig.elapsed().as_secs_f64());
-    m.wall_time_s = info.started.elapsed().as_secs_f64();
+    m.add_timing("figures", fig_s);
     m.extra = info.extra;
-    dir.write_json("manifest.json", &m)?;
-    Ok(n + 2)
+    m.figures = info.figures.clone();
+    m.inputs = input_files(std::path::Path::new(&info.scenario_path), info.scenario_text);
+    let n = hashes.len();
+    m.outputs = hashes;
+    m.wall_time_s = info.started.elapsed().as_secs_f64();
+    dir.write_bytes("manifest.json", &json_bytes(&m))?;
+    Ok(n + 1)
 }

@@ -87,6 +87,80 @@ impl Table {
     }
 }
 
+/// One cell of a [`LongTable`]: a number (written exactly, as in [`Table`]) or text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Num(f64),
+    Text(String),
+}
+
+impl From<f64> for Cell {
+    fn from(v: f64) -> Self {
+        Cell::Num(v)
+    }
+}
+impl From<usize> for Cell {
+    fn from(v: usize) -> Self {
+        Cell::Num(v as f64)
+    }
+}
+impl From<&str> for Cell {
+    fn from(v: &str) -> Self {
+        Cell::Text(v.to_string())
+    }
+}
+impl From<String> for Cell {
+    fn from(v: String) -> Self {
+        Cell::Text(v)
+    }
+}
+
+/// A tidy ("long") table: one observation per row, with text columns that carry the problem definition (problem,
+/// scheme, norm, …) beside the numbers, so a row is readable without the rest of the run folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LongTable {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl LongTable {
+    /// An empty table with the given column names.
+    pub fn new<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> Self {
+        LongTable {
+            columns: columns.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Append a row.
+    ///
+    /// # Panics
+    /// If `row` does not have one cell per column (a programming error).
+    pub fn push(&mut self, row: Vec<Cell>) {
+        assert_eq!(row.len(), self.columns.len(), "LongTable::push: wrong row length");
+        self.rows.push(row);
+    }
+
+    /// CSV text (numbers as in [`format_f64`], text quoted where needed).
+    pub fn to_csv_bytes(&self) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(&self.columns).expect("CSV write to memory");
+        for row in &self.rows {
+            let fields: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    Cell::Num(v) => format_f64(*v),
+                    Cell::Text(t) => t.clone(),
+                })
+                .collect();
+            w.write_record(&fields).expect("CSV write to memory");
+        }
+        w.into_inner().expect("CSV flush to memory")
+    }
+}
+
 /// Shortest round-trip decimal for `v` (`NaN`, `inf`, `-inf` for non-finite values).
 pub fn format_f64(v: f64) -> String {
     // Display already yields "NaN", "inf" and "-inf"; spelled out so the contract is visible.
@@ -220,6 +294,27 @@ pub fn read_matrix_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
     Ok((c.values, rows, c.cols))
 }
 
+/// A controls file (K rows × d values, one row per interval): [`read_matrix_csv`], dropping the leading
+/// `interval` and `t_k` columns that lieflow's own `controls.csv` carries (named by its header).
+pub fn read_controls_csv(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
+    let c = read_csv(path)?;
+    let rows = c.rows();
+    let skip = match &c.header {
+        Some(h) if h.len() >= 2 && h[0] == "interval" && h[1] == "t_k" => 2,
+        _ => 0,
+    };
+    if skip == 0 {
+        return Ok((c.values, rows, c.cols));
+    }
+    let cols = c.cols - skip;
+    let values = c
+        .values
+        .chunks(c.cols)
+        .flat_map(|r| r[skip..].iter().copied())
+        .collect();
+    Ok((values, rows, cols))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +434,15 @@ mod tests {
             let msg = read_matrix_csv(&p).unwrap_err().to_string();
             assert!(msg.contains("row 5, column 1"), "{text:?}: {msg}");
         }
+    }
+
+    #[test]
+    fn controls_files_drop_their_interval_and_time_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "c.csv", "interval,t_k,W11,b1\n0,0,1.5,2\n1,0.5,3,4\n");
+        assert_eq!(read_controls_csv(&p).unwrap(), (vec![1.5, 2.0, 3.0, 4.0], 2, 2));
+        let p = write(&dir, "raw.csv", "1,2\n3,4\n");
+        assert_eq!(read_controls_csv(&p).unwrap(), (vec![1.0, 2.0, 3.0, 4.0], 2, 2));
     }
 
     #[test]

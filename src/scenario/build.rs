@@ -9,7 +9,7 @@ use crate::field::mlp::Mlp;
 use crate::field::node::{Node, Node2, ResNetField};
 use crate::field::VectorField;
 use crate::integrate::{SaveAt, SchemeKind, Solver};
-use crate::output::table::read_matrix_csv;
+use crate::output::table::read_controls_csv;
 use crate::problem::Problem;
 use crate::{Error, Result};
 use nalgebra::DMatrix;
@@ -240,7 +240,7 @@ impl ScenarioFile {
             ControlSpec::Csv { file } => {
                 let path = self.base_dir().join(file);
                 self.check_csv_size("controls.file", &path)?;
-                let (v, rows, cols) = read_matrix_csv(&path).map_err(self.file_error("controls.file"))?;
+                let (v, rows, cols) = read_controls_csv(&path).map_err(self.file_error("controls.file"))?;
                 if rows != k || cols != d {
                     return Err(Error::input(
                         &path,

@@ -97,7 +97,7 @@ impl ScenarioFile {
                 k,
                 format!(
                     "unknown table or key `{k}`: study `{}` reads {}, besides the common name, description, seed, \
-                     study, [model], [time], [solver], [controls], [data] and [objective]",
+                     study, [model], [time], [solver], [controls], [data], [objective] and [output]",
                     self.scenario.study,
                     if allowed.is_empty() {
                         "no table of its own".to_string()
@@ -140,6 +140,27 @@ impl ScenarioFile {
             }
         }
         Ok(())
+    }
+
+    /// Figure preset and formats: `[output]`, with the preset replaced by `preset` (the `--figures` flag) when given.
+    pub fn figure_options(
+        &self,
+        preset: Option<crate::output::plot::Preset>,
+    ) -> Result<crate::output::plot::FigureOptions> {
+        let o = &self.scenario.output;
+        let mut formats = o
+            .formats
+            .clone()
+            .unwrap_or_else(|| crate::output::plot::Format::ALL.to_vec());
+        if formats.is_empty() {
+            return Err(self.error("output.formats", "expected at least one of \"pdf\", \"svg\", \"png\""));
+        }
+        formats.sort();
+        formats.dedup();
+        Ok(crate::output::plot::FigureOptions {
+            preset: preset.or(o.figures).unwrap_or_default(),
+            formats,
+        })
     }
 
     /// The study's name: `name` or the file stem.

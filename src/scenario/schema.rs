@@ -32,11 +32,24 @@ pub struct Scenario {
     pub data: Option<DataSpec>,
     /// The training objective (studies that differentiate: `train`, `grad`, `gradcheck`, `bench`).
     pub objective: Option<ObjectiveSpec>,
+    /// How figures are written (`lieflow run --figures` overrides the preset).
+    #[serde(default)]
+    pub output: OutputSpec,
     /// Every other top-level entry: the study's own settings table(s), parsed by the study itself with
     /// [`super::ScenarioFile::table`]; anything its study does not read is rejected by
     /// [`super::ScenarioFile::check_tables`].
     #[serde(flatten)]
     pub tables: std::collections::BTreeMap<String, toml::Value>,
+}
+
+/// `[output]`: figure preset and formats, e.g. `figures = "column"`, `formats = ["pdf", "svg", "png"]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// `screen` (900 px wide, the default), `column` (3.5 in) or `page` (7 in).
+    pub figures: Option<crate::output::plot::Preset>,
+    /// Any of `pdf`, `svg`, `png` (default: all three).
+    pub formats: Option<Vec<crate::output::plot::Format>>,
 }
 
 /// `[model]`: the field family f(x, u).

@@ -1,6 +1,7 @@
 //! `genericity`: how often random fields satisfy the N-point rank condition (SPEC §5 item 10,
 //! [`crate::lie::genericity()`]). Each draw — d random polynomial fields of degree ≤ k (integer coefficients in
-//! [−range, range], or Gaussian when `range` is omitted), or the seven random features σ_i(C_i x + b_i) with
+//! [−range, range], or standard Gaussian — a density, as SPEC §5 item 10 asks — when `range` is omitted; every f64
+//! coefficient is an exact dyadic rational, so the exact rank is that of the drawn fields, without rounding), or the seven random features σ_i(C_i x + b_i) with
 //! polynomial σ_i (linear for i ≤ 3, quadratic after), plus N points uniform in [−1, 1]^m — is seeded from
 //! (seed, draw index) alone, so the result does not depend on the thread count. Full rank is decided by the exact
 //! rank over Z_p at the drawn points. Outputs: summary.json (`probability_full_rank`, `ci95` (Wilson),
@@ -9,8 +10,9 @@
 
 use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::lie::{genericity, GenericityConfig, RandomFamily};
-use crate::output::plot::{Figure, Mark, Region, Series};
+use crate::output::plot::{Color, Figure, KeyEntry, KeyKind, Mark, Region, Series};
 use crate::output::table::Table;
+use crate::output::{Comparison, Tolerance};
 use crate::scenario::budget::{binomial, Budget, Estimate};
 use crate::scenario::sizes::threads;
 use crate::scenario::ScenarioFile;
@@ -208,6 +210,25 @@ impl Plan for GenericityConfig {
             "full rank = exact rank mN over Z_p (p = 2^61 − 1) of the bracket evaluation matrix at the drawn points",
         );
 
+        let family = match &cfg.family {
+            RandomFamily::Polynomial { range: Some(r), .. } => format!("integer coefficients uniform in [−{r}, {r}]"),
+            RandomFamily::Polynomial { range: None, .. } => "standard Gaussian coefficients (a density)".into(),
+            RandomFamily::Features7 => "seven random polynomial-σ features".into(),
+        };
+        out.set("coefficients", &family);
+        out.comparisons.push(
+            Comparison::new(
+                "probability that a draw satisfies the N-point rank condition",
+                1.0,
+                r.probability,
+                Tolerance::Exact,
+                "SPEC §5 item 10: random fields with coefficients from a density satisfy it with probability one",
+            )
+            .note(format!(
+                "{} of {} draws ({family}); Wilson 95 % CI [{:.4}, {:.4}]",
+                r.successes, r.draws, r.wilson_low, r.wilson_high
+            )),
+        );
         let mut tab = Table::new(["depth", "draws", "fraction"]);
         let mut fig = Figure {
             title: format!(
@@ -218,8 +239,11 @@ impl Plan for GenericityConfig {
                 r.wilson_low,
                 r.wilson_high
             ),
-            x_label: "bracket depth reaching full rank".into(),
+            x_label: "bracket depth k reaching full rank".into(),
             y_label: "draws".into(),
+            x_integer: true,
+            y_integer: true,
+            x_range: Some((0.4, cfg.max_depth as f64 + 0.6)),
             ..Figure::default()
         };
         if !r.failed_draws.is_empty() {
@@ -242,13 +266,16 @@ impl Plan for GenericityConfig {
                     class: 0,
                 });
             }
-            fig.series.push(Series {
-                label: (k == 1).then(|| "draws reaching full rank at depth k".to_string()),
-                points: vec![(x0, 0.0), (x0, c as f64), (x1, c as f64), (x1, 0.0)],
-                mark: Mark::Line,
-                color: Some(0),
-            });
+            fig.series.push(
+                Series::unlabelled(vec![(x0, 0.0), (x0, c as f64), (x1, c as f64), (x1, 0.0)], Mark::Line)
+                    .color(0usize),
+            );
         }
+        fig.key.push(KeyEntry {
+            label: "draws reaching full rank at depth k".into(),
+            color: Color::Palette(0),
+            kind: KeyKind::Patch,
+        });
         out.tables.push(("depth_histogram.csv".into(), tab));
         out.figures.push(("depth-histogram".into(), fig));
         Ok(())

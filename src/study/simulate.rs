@@ -1,11 +1,15 @@
 //! `simulate`: forward simulation of the scenario's ensemble under its controls.
-//! Writes `trajectories.csv` (point, label, t, x_1..x_m; `label` only for labelled data), `final.csv` (X(T)),
-//! `controls.csv`, and for m = 2 a phase-plane figure (m = 1: x against t).
+//! Writes `trajectories.csv` (point, label, t, x_1..x_m; `label` only for labelled data), `final.csv` (point,
+//! label, start x(0), end X(T)), `controls.csv` (interval, t_k, named control values), and for m = 2 a phase-plane
+//! figure (m = 1: x against t) with start and end markers in each trajectory's colour, plus the controls u(t) as a
+//! step plot.
 
-use super::{push_trajectory, BenchKernel, Context, Plan, Study, StudyOutput};
+use super::{
+    controls_figure, controls_table, push_trajectory, trajectory_key, BenchKernel, Context, Plan, Study, StudyOutput,
+};
 use crate::control::Control;
 use crate::integrate::SaveAt;
-use crate::output::plot::Figure;
+use crate::output::plot::{Color, Figure, KeyEntry, KeyKind};
 use crate::output::progress::Progress;
 use crate::output::table::Table;
 use crate::problem::Problem;
@@ -110,13 +114,19 @@ impl Plan for SimulatePlan<'_> {
                 tab.push(row);
             }
         }
-        let mut fin = Table::new(cols.iter().filter(|c| *c != "t").cloned().collect::<Vec<String>>());
+        let fin_cols: Vec<String> = std::iter::once("point".to_string())
+            .chain(labels.map(|_| "label".to_string()))
+            .chain((1..=m).map(|c| format!("start_x{c}")))
+            .chain((1..=m).map(|c| format!("end_x{c}")))
+            .collect();
+        let mut fin = Table::new(fin_cols);
         let last = traj.times.len() - 1;
         let mut max_norm: f64 = 0.0;
         let mut mean_disp = 0.0;
         for i in 0..n {
             let mut row = head(i);
             let xt = traj.state(i, last);
+            row.extend_from_slice(p.data.point(i));
             row.extend_from_slice(xt);
             fin.push(row);
             max_norm = max_norm.max(xt.iter().map(|v| v * v).sum::<f64>().sqrt());
@@ -128,10 +138,16 @@ impl Plan for SimulatePlan<'_> {
                 .sqrt();
         }
         mean_disp /= n as f64;
-        let d = p.control.dim();
-        let mut ctab = Table::new((1..=d).map(|j| format!("u{j}")));
-        for row in p.control.values().chunks(d) {
-            ctab.push(row.to_vec());
+        let names = p.field.control_names();
+        let h = p.control.grid().h();
+        let ctab = controls_table(&names, p.control.values(), h);
+        if let Some(fig) = controls_figure(
+            format!("{}: controls u(t)", self.file.name()),
+            &names,
+            p.control.values(),
+            h,
+        ) {
+            out.figures.push(("controls".into(), fig));
         }
         out.tables.push(("trajectories.csv".into(), tab));
         out.tables.push(("final.csv".into(), fin));
@@ -170,13 +186,26 @@ impl Plan for SimulatePlan<'_> {
                         }
                     })
                     .collect();
-                let color = p.data.labels.as_ref().map(|l| l[i]);
-                push_trajectory(&mut fig, pts, color, true);
+                let color = Color::Palette(p.data.labels.as_ref().map(|l| l[i]).unwrap_or(0));
+                push_trajectory(&mut fig, pts, color);
+            }
+            fig.key = trajectory_key(false);
+            if let Some(labels) = &p.data.labels {
+                let mut classes: Vec<usize> = labels.clone();
+                classes.sort_unstable();
+                classes.dedup();
+                fig.key.extend(classes.into_iter().map(|c| KeyEntry {
+                    label: format!("class {c}"),
+                    color: Color::Palette(c),
+                    kind: KeyKind::Line,
+                }));
             }
             fig.annotations.push(format!(
-                "{n} points, T = {}, K = {}",
+                "{} of {n} points, T = {}, K = {}, {}",
+                picks.len(),
                 p.control.grid().horizon,
-                p.control.grid().intervals
+                p.control.grid().intervals,
+                p.solver.scheme.name()
             ));
             out.figures.push(("trajectories".into(), fig));
         }

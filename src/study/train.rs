@@ -1,21 +1,24 @@
 //! `train`: optimal-control training of the controls (and readout parameters) by gradient descent, momentum,
 //! RMSprop, Adam or L-BFGS on the exact discrete gradient (SPEC §3), full batch or minibatch, with learning-rate
-//! schedules and stopping rules. Writes `history.csv` (iteration, loss, gradient norm, learning rate),
-//! `controls.csv` (trained, loadable with `--controls`), `readout.csv` (if trainable), `summary.json`, and figures:
-//! loss against iteration (log scale), trajectories in the phase plane and decision regions (2-D classification).
+//! schedules and stopping rules. Writes `history.csv` (iteration, J, its split into terminal, running and
+//! regulariser parts and the study's error measure — see [`super::train_output`] — gradient norm, learning rate),
+//! `controls.csv` (interval, t_k and the field's named control values; loadable with `--controls`), `final.csv`
+//! (point, label, start, end, target, readout), `readout.csv` (if trainable), `summary.json`, and figures: the
+//! objective and its parts against iteration, the controls u(t) as a step plot, trajectories with start/end/target
+//! markers over the decision regions (2-D classification), and for a 1-D trajectory fit the learned against the
+//! target trajectory with the pointwise error.
 //! A diverging run (a non-finite loss or gradient, or the loss above 10³ × its start for 10 consecutive iterations:
 //! [`crate::optim::executor`], configurable in `[train.divergence]`) stops with exit code 1 and keeps the history
 //! written so far, with the rule that fired in summary.json and error.json.
 
-use super::{push_trajectory, BenchKernel, Context, Plan, Study, StudyOutput};
+use super::train_output::{evaluate, loss_figure, split_and_error, ErrorMeasure, History};
+use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::adjoint::{GradProblem, LossGrad};
 use crate::control::Control;
-use crate::integrate::SaveAt;
-use crate::objective::{Loss, Objective, Readout, Targets};
+use crate::objective::{Objective, Targets};
 use crate::optim::runner::{IterInfo, RunConfig, RunReport};
 use crate::optim::schedule::Schedule;
 use crate::optim::{minimize_with, Divergence, Gd, Method, OptimizerSpec, Proximal};
-use crate::output::plot::{Figure, Mark, Region, Series};
 use crate::output::progress::Progress;
 use crate::output::table::Table;
 use crate::problem::Setup;
@@ -51,13 +54,38 @@ pub struct TrainSpec {
     /// Train the readout parameters too (default true when the readout has any).
     #[serde(default = "yes")]
     pub train_readout: bool,
-    /// Grid resolution of the decision-region figure (2-D classification).
+    /// Published values this run reproduces (`[[train.published]]`): each names a summary number (`key`, e.g.
+    /// `final_loss`), the published `value`, its `source` and the `tolerance` rule; reported in `comparisons`.
+    #[serde(default)]
+    pub published: Vec<Published>,
+    /// More seeds to train from after the scenario's own (same settings, seeded initialisation): their final
+    /// losses are reported as `seed_spread` (and in the comparisons' notes).
+    #[serde(default)]
+    pub spread_seeds: Vec<u64>,
+    /// Grid resolution of the decision-region figure (2-D classification; default 240 × 240, drawn as merged
+    /// rows so the boundaries look smooth at print size).
     #[serde(default = "grid")]
     pub region_grid: usize,
     /// `[train.divergence]`: stop when J_k > factor · |J_0| for `window` consecutive iterations (default 10³, 10;
     /// a non-finite loss or gradient always stops the run).
     #[serde(default)]
     pub divergence: Divergence,
+}
+
+/// A published number a training scenario reproduces.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Published {
+    /// The summary.json number compared (e.g. `final_loss`).
+    pub key: String,
+    /// What it is, in words.
+    pub quantity: String,
+    /// The published value.
+    pub value: f64,
+    /// Seed file and equation/table/section.
+    pub source: String,
+    /// How the measured value is compared (`{ kind = "at_most" }`, `{ kind = "relative", value = 0.1 }`, …).
+    pub tolerance: crate::output::Tolerance,
 }
 
 fn lr() -> f64 {
@@ -67,7 +95,7 @@ fn yes() -> bool {
     true
 }
 fn grid() -> usize {
-    80
+    240
 }
 
 fn spec(file: &ScenarioFile) -> Result<TrainSpec> {
@@ -158,6 +186,51 @@ fn cost(file: &ScenarioFile, s: &TrainSpec, z: &Sizes, est: &mut Estimate) {
 /// `gradcheck` and `bench` use too).
 pub fn loss_grad(setup: &Setup, u: &[f64], rho: &[f64]) -> Result<LossGrad> {
     setup.loss_grad(u, rho)
+}
+
+/// Train again from each of `seeds` (same scenario, other seed) and report the final losses beside the main
+/// run's as `seed_spread`; returns a one-line description for comparison notes.
+fn seed_spread(file: &ScenarioFile, seeds: &[u64], main_loss: f64, out: &mut StudyOutput) -> Result<Option<String>> {
+    use rayon::prelude::*;
+    if seeds.is_empty() {
+        return Ok(None);
+    }
+    let losses: Vec<f64> = seeds
+        .par_iter()
+        .map(|&seed| -> Result<f64> {
+            let mut f = file.clone();
+            f.scenario.seed = seed;
+            let mut plan = TrainPlan::new(&f)?;
+            plan.spec.spread_seeds.clear();
+            plan.spec.published.clear();
+            let mut o = StudyOutput::default();
+            plan.run(&Context { file: &f, quiet: true }, &mut o)?;
+            Ok(o.summary.get("final_loss").and_then(|v| v.as_f64()).unwrap_or(f64::NAN))
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    let mut all: Vec<(u64, f64)> = vec![(file.scenario.seed, main_loss)];
+    all.extend(seeds.iter().copied().zip(losses));
+    let vals: Vec<f64> = all.iter().map(|p| p.1).collect();
+    let (lo, hi) = vals
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let mut sorted = vals.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    out.set(
+        "seed_spread",
+        serde_json::json!({
+            "seeds": all.iter().map(|p| p.0).collect::<Vec<_>>(),
+            "final_losses": vals,
+            "min": lo, "median": median, "max": hi,
+        }),
+    );
+    let list: Vec<String> = all.iter().map(|(s, l)| format!("seed {s}: {l:.2e}")).collect();
+    Ok(Some(format!(
+        "final loss over {} seeds: {} (min {lo:.2e}, median {median:.2e}, max {hi:.2e})",
+        all.len(),
+        list.join(", ")
+    )))
 }
 
 /// Objective restricted to the points `idx` (minibatch).
@@ -267,11 +340,14 @@ impl Plan for TrainPlan<'_> {
         let fixed_rho = setup.rho.clone();
         let n = p.data.n();
         let seed = file.scenario.seed;
-        let mut hist = Table::new(["iteration", "loss", "grad_norm", "lr"]);
+        let mut hist = History::new(ErrorMeasure::of(setup), s.max_iters);
+        // θ of the latest evaluation, for the history's split of J (observer calls follow the evaluation of θ_k).
+        let last_theta = std::cell::RefCell::new(theta.clone());
         let progress = Progress::new(s.max_iters as u64, "training", ctx.quiet);
         let t0 = Instant::now();
         let mut evals = 0usize;
         let mut objective = |th: &[f64], g: &mut [f64]| -> Result<f64> {
+            last_theta.borrow_mut().copy_from_slice(th);
             let (u, rho) = th.split_at(nu);
             let rho = if train_rho { rho } else { &fixed_rho[..] };
             let lg = match s.batch_size.filter(|&b| b < n) {
@@ -300,7 +376,11 @@ impl Plan for TrainPlan<'_> {
         let mut initial = None;
         let mut observer = |info: &IterInfo| -> bool {
             initial.get_or_insert(info.loss);
-            hist.push(vec![info.iter as f64, info.loss, info.grad_norm, info.lr]);
+            let th = last_theta.borrow();
+            let (u, rho) = th.split_at(nu);
+            let rho = if train_rho { rho } else { &fixed_rho[..] };
+            let last = info.iter + 1 >= s.max_iters;
+            hist.record(setup, info.iter, last, info.loss, info.grad_norm, info.lr, u, rho);
             progress.inc(1);
             progress.set_message(format!("loss {:.3e}", info.loss));
             true
@@ -328,11 +408,14 @@ impl Plan for TrainPlan<'_> {
         progress.finish();
         out.timings.insert("train".into(), t0.elapsed().as_secs_f64());
         out.set("initial_loss", initial);
+        let hist_stride = hist.stride;
+        let hist = hist.table;
         out.set("iterations_recorded", hist.len());
+        out.set("history_split_every", hist_stride);
         out.set("evaluations", evals);
         let last_loss = hist.rows.last().map(|r| r[1]);
-        out.tables.push(("history.csv".into(), hist.clone()));
         out.figures.push(("loss".into(), loss_figure(&hist, &file.name())));
+        out.tables.push(("history.csv".into(), hist));
         let report = match result {
             Ok(r) => r,
             Err(e) => {
@@ -365,171 +448,34 @@ impl Plan for TrainPlan<'_> {
                 .sum::<f64>()
                 .sqrt(),
         );
-        let mut ctab = Table::new((1..=d).map(|j| format!("u{j}")));
-        for row in setup.problem.control.values().chunks(d) {
-            ctab.push(row.to_vec());
-        }
-        out.tables.push(("controls.csv".into(), ctab));
         if !setup.rho.is_empty() {
             let mut r = Table::new(["rho"]);
             setup.rho.iter().for_each(|v| r.push(vec![*v]));
             out.tables.push(("readout.csv".into(), r));
         }
-        evaluate(setup, s, &file.name(), out)?;
+        let (split, _) = split_and_error(
+            setup,
+            setup.problem.control.values(),
+            &setup.rho,
+            ErrorMeasure::of(setup),
+        )?;
+        out.set("final_objective_split", split);
+        evaluate(setup, s.region_grid, &file.name(), out)?;
+        let spread = seed_spread(file, &s.spread_seeds, final_eval.loss, out)?;
+        for pb in &s.published {
+            let measured = out.summary.get(&pb.key).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+            let mut c = crate::output::Comparison::new(
+                format!("{} (`{}`)", pb.quantity, pb.key),
+                pb.value,
+                measured,
+                pb.tolerance,
+                pb.source.clone(),
+            );
+            if let (Some(sp), "final_loss") = (&spread, pb.key.as_str()) {
+                c = c.note(sp.clone());
+            }
+            out.comparisons.push(c);
+        }
         Ok(())
     }
-}
-
-fn loss_figure(hist: &Table, name: &str) -> Figure {
-    Figure {
-        title: format!("{name}: training loss"),
-        x_label: "iteration".into(),
-        y_label: "J".into(),
-        log_y: true,
-        series: vec![Series {
-            label: Some("J(u)".into()),
-            points: hist.rows.iter().map(|r| (r[0], r[1])).collect(),
-            mark: Mark::Line,
-            color: Some(0),
-        }],
-        ..Figure::default()
-    }
-}
-
-/// Predicted class of a readout value (classification data only).
-fn classify(obj: &Objective, z: &[f64], class_targets: &[Vec<f64>]) -> usize {
-    match obj.loss {
-        Loss::CrossEntropy => z
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(i, _)| i)
-            .unwrap_or(0),
-        Loss::Logistic => usize::from(z[0] > 0.0),
-        Loss::Squared => class_targets
-            .iter()
-            .enumerate()
-            .min_by(|a, b| dist(a.1, z).total_cmp(&dist(b.1, z)))
-            .map(|(i, _)| i)
-            .unwrap_or(0),
-    }
-}
-
-fn dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-/// Accuracy / interpolation error, trajectories and decision regions with the trained parameters.
-fn evaluate(setup: &Setup, s: &TrainSpec, name: &str, out: &mut StudyOutput) -> Result<()> {
-    let p = &setup.problem;
-    let obj = &setup.objective;
-    let (m, n) = (p.data.m, p.data.n());
-    let traj = p.simulate(&p.data.x, &SaveAt::Steps)?;
-    let last = traj.times.len() - 1;
-    let q = obj.q();
-    let mut z = vec![0.0; q];
-    let readout = |x: &[f64], x0: &[f64], z: &mut [f64]| obj.readout.apply(x, x0, &setup.rho, z);
-    // Readout error against vector targets (max over points), e.g. the interpolation error max_i ‖X_T − y_i‖.
-    if let Targets::Vectors { q, data } = &obj.targets {
-        let mut max_err: f64 = 0.0;
-        for i in 0..n {
-            readout(traj.state(i, last), p.data.point(i), &mut z);
-            max_err = max_err.max(dist(&z, &data[i * q..(i + 1) * q]).sqrt());
-        }
-        out.set("max_target_error", max_err);
-    }
-    let mut class_targets = Vec::new();
-    if let (Some(labels), Targets::Vectors { q, data }) = (&p.data.labels, &obj.targets) {
-        class_targets = vec![vec![0.0; *q]; p.data.n_classes];
-        for (c, t) in class_targets.iter_mut().enumerate() {
-            if let Some(i) = labels.iter().position(|&l| l == c) {
-                *t = data[i * q..(i + 1) * q].to_vec();
-            }
-        }
-    }
-    if let Some(labels) = &p.data.labels {
-        let correct = (0..n)
-            .filter(|&i| {
-                readout(traj.state(i, last), p.data.point(i), &mut z);
-                classify(obj, &z, &class_targets) == labels[i]
-            })
-            .count();
-        out.set("accuracy", correct as f64 / n as f64);
-    }
-    let mut ftab = Table::new((1..=m).map(|c| format!("x{c}")).chain((1..=q).map(|c| format!("z{c}"))));
-    for i in 0..n {
-        readout(traj.state(i, last), p.data.point(i), &mut z);
-        ftab.push(traj.state(i, last).iter().chain(z.iter()).copied().collect());
-    }
-    out.tables.push(("final.csv".into(), ftab));
-    if m != 2 {
-        return Ok(());
-    }
-    let mut fig = Figure {
-        title: format!("{name}: trained trajectories"),
-        x_label: "x1".into(),
-        y_label: "x2".into(),
-        equal_aspect: true,
-        ..Figure::default()
-    };
-    // Decision regions in input space: classify the trained flow of a grid of initial points.
-    if p.data.labels.is_some() {
-        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-        for i in 0..n {
-            for c in 0..2 {
-                lo[c] = lo[c].min(p.data.point(i)[c]);
-                hi[c] = hi[c].max(p.data.point(i)[c]);
-            }
-        }
-        let g = s.region_grid.max(2);
-        let pad: Vec<f64> = (0..2).map(|c| 0.05 * (hi[c] - lo[c]).max(1e-9)).collect();
-        let (x0, x1) = (lo[0] - pad[0], hi[0] + pad[0]);
-        let (y0, y1) = (lo[1] - pad[1], hi[1] + pad[1]);
-        let (dx, dy) = ((x1 - x0) / g as f64, (y1 - y0) / g as f64);
-        let grid: Vec<f64> = (0..g * g)
-            .flat_map(|j| [x0 + (j % g) as f64 * dx + dx / 2.0, y0 + (j / g) as f64 * dy + dy / 2.0])
-            .collect();
-        let gt = p.simulate(&grid, &SaveAt::Final)?;
-        for j in 0..g * g {
-            readout(gt.state(j, 0), &grid[2 * j..2 * j + 2], &mut z);
-            let class = classify(obj, &z, &class_targets);
-            let (cx, cy) = (x0 + (j % g) as f64 * dx, y0 + (j / g) as f64 * dy);
-            fig.regions.push(Region {
-                x0: cx,
-                x1: cx + dx,
-                y0: cy,
-                y1: cy + dy,
-                class,
-            });
-        }
-    }
-    let picks: Vec<usize> = (0..n.min(300)).map(|j| j * n / n.min(300)).collect();
-    for &i in &picks {
-        let color = p.data.labels.as_ref().map(|l| l[i]);
-        let pts: Vec<(f64, f64)> = (0..traj.times.len())
-            .map(|s| (traj.state(i, s)[0], traj.state(i, s)[1]))
-            .collect();
-        push_trajectory(&mut fig, pts, color, false);
-    }
-    if matches!(obj.readout, Readout::Identity) {
-        if let Targets::Vectors { data, .. } = &obj.targets {
-            let mut seen = std::collections::BTreeSet::new();
-            let pts: Vec<(f64, f64)> = data
-                .chunks(2)
-                .filter(|t| seen.insert((t[0].to_bits(), t[1].to_bits())))
-                .map(|t| (t[0], t[1]))
-                .take(50)
-                .collect();
-            fig.series.push(Series {
-                label: Some("targets".into()),
-                points: pts,
-                mark: Mark::Points,
-                color: Some(3),
-            });
-        }
-    }
-    fig.annotations
-        .push("regions: class of the trained flow's readout".into());
-    out.figures.push(("trajectories".into(), fig));
-    Ok(())
 }

@@ -444,6 +444,10 @@ impl VectorField for AffineField {
     fn control_affine(&self) -> Option<&dyn ControlAffine> {
         Some(self)
     }
+    fn control_names(&self) -> Vec<String> {
+        // One scalar per basis field V_j.
+        (1..=self.basis.len()).map(|j| format!("u{j}")).collect()
+    }
     fn describe(&self) -> String {
         let parts: Vec<String> = self.basis.iter().map(Basis::describe).collect();
         format!(

@@ -347,6 +347,19 @@ impl VectorField for Mlp {
             crate::simd::vjp(self, a)
         }
     }
+    fn control_names(&self) -> Vec<String> {
+        // θ = (A_1 row-major, c_1, …, A_L, c_L): `A{l}_{i}_{j}` and `c{l}_{i}` (1-based layer, row, column).
+        let mut dims = vec![self.m];
+        dims.extend(&self.widths);
+        dims.push(self.m);
+        let mut v = Vec::with_capacity(self.n_params());
+        for l in 1..dims.len() {
+            let (rows, cols) = (dims[l], dims[l - 1]);
+            v.extend((1..=rows).flat_map(|i| (1..=cols).map(move |j| format!("A{l}_{i}_{j}"))));
+            v.extend((1..=rows).map(|i| format!("c{l}_{i}")));
+        }
+        v
+    }
     fn describe(&self) -> String {
         let mut s = format!("MLP {}", self.m);
         for w in &self.widths {

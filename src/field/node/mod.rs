@@ -147,6 +147,11 @@ impl VectorField for Node {
     fn vjp_block(&self, a: &mut VjpArgs) {
         simd::vjp(&self.imp(), a)
     }
+    fn control_names(&self) -> Vec<String> {
+        let mut v = super::matrix_names("W", self.m, self.m);
+        v.extend((1..=self.m).map(|i| format!("b{i}")));
+        v
+    }
     fn describe(&self) -> String {
         format!(
             "nODE σ(Wx + b), m = {}, d = {}, σ = {}",
@@ -215,6 +220,9 @@ impl VectorField for ResNetField {
     }
     fn vjp_block(&self, a: &mut VjpArgs) {
         simd::vjp(&self.imp(), a)
+    }
+    fn control_names(&self) -> Vec<String> {
+        super::matrix_names("W", self.m, self.m)
     }
     fn describe(&self) -> String {
         format!(
@@ -338,6 +346,11 @@ impl VectorField for Node2 {
     }
     fn control_affine(&self) -> Option<&dyn ControlAffine> {
         Some(self)
+    }
+    fn control_names(&self) -> Vec<String> {
+        let mut v = super::matrix_names("W", self.m, self.m);
+        v.extend((1..=self.m).map(|i| format!("b{i}")));
+        v
     }
     fn describe(&self) -> String {
         format!(

@@ -24,7 +24,6 @@ pub mod cost;
 use super::{BenchKernel, Context, Plan, Study, StudyOutput};
 use crate::field::Activation;
 use crate::lie::{self, FeatureField, HallBasis, PolyField, RankConfig, RankReport, Rational};
-use crate::output::plot::{Figure, Mark, Series};
 use crate::output::table::Table;
 use crate::scenario::ScenarioFile;
 use crate::{Error, Result};
@@ -600,6 +599,10 @@ impl Plan for LiePlan<'_> {
              smallest kept singular value"
         };
         out.set("rank_to_trust", trust);
+        // The generic exact rank under an unambiguous name (exact_rank_by_depth is kept for compatibility).
+        if let Some(v) = out.summary.get("exact_rank_by_depth").cloned() {
+            out.summary.insert("exact_generic_rank_by_depth".into(), v);
+        }
         if let Some(c) = &check {
             let cs = c.report.summary();
             out.set("exact_rank_by_depth", &cs.exact_rank_by_depth);
@@ -644,16 +647,24 @@ impl Plan for LiePlan<'_> {
             "n_brackets",
             "span_dim",
             "numerical_rank",
-            "exact_rank",
+            "exact_rank_at_points",
             "min_kept_sv",
             "gap",
+            "tol_margin",
             "exact_generic_rank",
             "n_columns",
             "tol",
             "target_rank",
         ])
         // Not computed for this kind of field (or depth): an empty cell, not a NaN placeholder.
-        .optional(&["span_dim", "exact_rank", "min_kept_sv", "gap", "exact_generic_rank"]);
+        .optional(&[
+            "span_dim",
+            "exact_rank_at_points",
+            "min_kept_sv",
+            "gap",
+            "tol_margin",
+            "exact_generic_rank",
+        ]);
         let mut svs = Table::new(["depth", "index", "singular_value", "kept"]);
         for (d, ex) in rep.depths.iter().zip(&exact_at) {
             let generic = match &check {
@@ -681,7 +692,8 @@ impl Plan for LiePlan<'_> {
                 d.rank as f64,
                 opt(*ex),
                 d.min_kept_singular_value.unwrap_or(f64::NAN),
-                d.gap.unwrap_or(f64::NAN),
+                figures::gap(d),
+                d.min_kept_singular_value.map(|s| s / d.tol).unwrap_or(f64::NAN),
                 opt(generic),
                 d.n_columns as f64,
                 d.tol,
@@ -741,68 +753,13 @@ impl Plan for LiePlan<'_> {
             }),
         ));
 
-        // Figures.
-        let mut spec_fig = Figure {
-            title: format!(
-                "Singular values of the column-scaled {}N × cols matrix (m = {m}, N = {n})",
-                m
-            ),
-            x_label: "index i".into(),
-            y_label: "singular value σ_i".into(),
-            log_y: true,
-            annotations: vec![rep.tolerance_rule.clone()],
-            ..Figure::default()
-        };
-        for d in &rep.depths {
-            spec_fig.series.push(Series {
-                label: Some(format!("depth ≤ {} (rank {})", d.depth, d.rank)),
-                points: d
-                    .singular_values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| ((i + 1) as f64, *s))
-                    .collect(),
-                mark: Mark::LinePoints,
-                color: Some(d.depth - 1),
-            });
-        }
-        let mut rank_fig = Figure {
-            title: format!("N-point rank against bracket depth (m = {m}, N = {n})"),
-            x_label: "bracket depth k".into(),
-            y_label: "rank".into(),
-            annotations: vec![match rep.full_rank_depth {
-                Some(k) => format!("full rank mN = {} at depth {k}", rep.target_rank),
-                None => format!("full rank mN = {} not reached by depth {depths_done}", rep.target_rank),
-            }],
-            ..Figure::default()
-        };
-        let ks: Vec<f64> = rep.depths.iter().map(|d| d.depth as f64).collect();
-        rank_fig.series.push(Series {
-            label: Some("numerical rank (scaled SVD)".into()),
-            points: ks.iter().zip(&rep.depths).map(|(k, d)| (*k, d.rank as f64)).collect(),
-            mark: Mark::LinePoints,
-            color: Some(0),
-        });
-        if exact_at.iter().any(Option::is_some) {
-            rank_fig.series.push(Series {
-                label: Some("exact rank at the points (Z_p)".into()),
-                points: ks.iter().zip(&exact_at).map(|(k, e)| (*k, opt(*e))).collect(),
-                mark: Mark::LinePoints,
-                color: Some(1),
-            });
-        }
-        let (lo, hi) = (ks.first().copied().unwrap_or(1.0), ks.last().copied().unwrap_or(1.0));
-        rank_fig.series.push(Series {
-            label: Some(format!("mN = {}", rep.target_rank)),
-            points: vec![(lo, rep.target_rank as f64), (hi.max(lo + 1.0), rep.target_rank as f64)],
-            mark: Mark::Line,
-            color: Some(3),
-        });
-        out.figures.push(("singular-values".into(), spec_fig));
-        out.figures.push(("rank-vs-depth".into(), rank_fig));
+        // Figures and comparisons.
+        figures::push(p, &rep, &exact_at, out);
+        figures::comparisons(p, &rep, &exact_at, out);
         Ok(())
     }
 }
 
+mod figures;
 #[cfg(test)]
 mod tests;
