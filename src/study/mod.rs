@@ -82,8 +82,8 @@ pub fn run_units(units: &dyn Units, ctx: &Context, out: &mut StudyOutput) -> Res
     let ids = units.ids();
     let progress = crate::output::progress::Progress::new(ids.len() as u64, "units", ctx.quiet);
     let mut results = Vec::with_capacity(ids.len());
-    for i in 0..ids.len() {
-        progress.set_message(ids[i].clone());
+    for (i, id) in ids.iter().enumerate() {
+        progress.set_message(id.clone());
         results.push(units.run_unit(i, ctx)?);
         progress.inc(1);
     }
