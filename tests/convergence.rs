@@ -9,7 +9,7 @@ const STEPS: [usize; 5] = [10, 20, 40, 80, 160];
 
 #[test]
 fn every_fixed_scheme_converges_at_its_declared_order() {
-    for &scheme in &SchemeKind::FIXED {
+    for &scheme in &SchemeKind::fixed_all() {
         let declared = scheme.fixed().unwrap().order(Regularity::Smooth);
         for name in PROBLEMS {
             let p = problem(name).unwrap();

@@ -185,7 +185,7 @@ fn block_kernels_match_the_per_point_path_for_every_family_and_activation() {
                 let x0: Vec<f64> = (0..n * m).map(|_| r.gen_range(-1.0..1.0)).collect();
                 let u: Vec<f64> = (0..k * f.control_dim()).map(|_| 0.6 * r.gen_range(-1.0..1.0)).collect();
                 let obj = objective(n, m, 0.3);
-                for scheme in SchemeKind::FIXED {
+                for scheme in SchemeKind::fixed_all() {
                     let slow = PerPoint(f.as_ref());
                     let mk = |field: &dyn VectorField| {
                         GradProblem {

@@ -68,7 +68,7 @@ fn check(field: &dyn VectorField, obj: &Objective, what: &str) {
         .iter()
         .map(|v| v + 0.5)
         .collect();
-    for scheme in SchemeKind::FIXED {
+    for scheme in SchemeKind::fixed_all() {
         let p = GradProblem {
             field,
             scheme: scheme.fixed().unwrap(),
@@ -201,7 +201,7 @@ fn sqrt_checkpointing_gives_the_identical_gradient() {
         intervals: 37,
     };
     let u = params(37 * 6, 0.8, 3);
-    for scheme in SchemeKind::FIXED {
+    for scheme in SchemeKind::fixed_all() {
         let mk = |checkpoint| GradProblem {
             field: &f,
             scheme: scheme.fixed().unwrap(),
@@ -274,7 +274,7 @@ fn continuous_adjoint_gap_shrinks_at_the_scheme_order() {
     let f = Node::new(2, Activation::Tanh);
     let obj = objective(2, Loss::Squared, Readout::Identity, None, 0.0);
     let x0 = points(2, 21);
-    for scheme in SchemeKind::FIXED {
+    for scheme in SchemeKind::fixed_all() {
         let order = scheme.fixed().unwrap().order(lieflow::control::Regularity::Smooth);
         let mut gaps = Vec::new();
         let mut hs = Vec::new();

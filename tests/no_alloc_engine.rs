@@ -70,7 +70,7 @@ fn allocations_do_not_grow_with_the_number_of_steps() {
             ALLOCS.load(Ordering::SeqCst) - before
         })
     };
-    for scheme in SchemeKind::FIXED {
+    for scheme in SchemeKind::fixed_all() {
         for ck in [Checkpoint::All, Checkpoint::Sqrt] {
             let (short, long) = (count(10, scheme, ck), count(200, scheme, ck));
             // The per-evaluation allocations (block partial gradients of K × d numbers, rayon bookkeeping) do not

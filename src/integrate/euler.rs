@@ -15,6 +15,9 @@ impl Scheme for Euler {
     fn name(&self) -> &'static str {
         "euler"
     }
+    fn label(&self) -> &'static str {
+        "Euler"
+    }
     fn order(&self, driver: Regularity) -> f64 {
         match driver {
             Regularity::Smooth => 1.0,

@@ -48,6 +48,10 @@ impl Workspace {
 pub trait Scheme: Send + Sync {
     /// Name used in scenarios and outputs.
     fn name(&self) -> &'static str;
+    /// Name as printed in figures and tables (default: [`Scheme::name`]).
+    fn label(&self) -> &'static str {
+        self.name()
+    }
     /// Strong order for a driver of the given regularity (smooth: the classical order); the convergence test
     /// checks every registered scheme against it.
     fn order(&self, driver: Regularity) -> f64;
@@ -80,38 +84,70 @@ pub trait Scheme: Send + Sync {
     );
 }
 
-/// The registry of integrators a scenario can name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SchemeKind {
-    /// Explicit Euler (= ResNet), order 1.
-    Euler,
-    /// Classical Runge–Kutta 1/6, 2/6, 2/6, 1/6, order 4.
-    Rk4,
-    /// Adaptive Dormand–Prince 5(4) reference solver (ode_solvers), restarted at control switches.
-    Dopri5,
-}
+/// Every fixed-step scheme a scenario can name, in the order they are listed and measured. Adding a scheme is its
+/// file plus one line here.
+pub static SCHEMES: &[&dyn Scheme] = &[&euler::Euler, &rk4::Rk4];
 
+/// Name of the adaptive reference solver (not a fixed-step [`Scheme`]).
+const DOPRI5: &str = "dopri5";
+
+/// A scheme as a scenario names it: any registered fixed-step scheme ([`SCHEMES`]) or the adaptive `dopri5`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SchemeKind(&'static str);
+
+#[allow(non_upper_case_globals)]
 impl SchemeKind {
-    /// All fixed-step schemes (the ones with an exact discrete adjoint).
-    pub const FIXED: [SchemeKind; 2] = [SchemeKind::Euler, SchemeKind::Rk4];
+    /// Explicit Euler (= ResNet), order 1.
+    pub const Euler: SchemeKind = SchemeKind("euler");
+    /// Classical Runge–Kutta 1/6, 2/6, 2/6, 1/6, order 4.
+    pub const Rk4: SchemeKind = SchemeKind("rk4");
+    /// Adaptive Dormand–Prince 5(4) reference solver (ode_solvers), restarted at control switches.
+    pub const Dopri5: SchemeKind = SchemeKind(DOPRI5);
+
+    /// Every registered fixed-step scheme (the ones with an exact discrete adjoint).
+    pub fn fixed_all() -> Vec<SchemeKind> {
+        SCHEMES.iter().map(|s| SchemeKind(s.name())).collect()
+    }
+
+    /// The kind named `name`, if registered.
+    pub fn parse(name: &str) -> Option<SchemeKind> {
+        if name == DOPRI5 {
+            return Some(SchemeKind::Dopri5);
+        }
+        SCHEMES.iter().find(|s| s.name() == name).map(|s| SchemeKind(s.name()))
+    }
+
+    /// Every name a scenario may use.
+    pub fn names() -> Vec<&'static str> {
+        SCHEMES.iter().map(|s| s.name()).chain([DOPRI5]).collect()
+    }
 
     /// The fixed-step implementation, or `None` for the adaptive reference solver.
     pub fn fixed(self) -> Option<&'static dyn Scheme> {
-        match self {
-            SchemeKind::Euler => Some(&euler::Euler),
-            SchemeKind::Rk4 => Some(&rk4::Rk4),
-            SchemeKind::Dopri5 => None,
-        }
+        SCHEMES.iter().copied().find(|s| s.name() == self.0)
     }
 
     /// Name as written in scenarios.
     pub fn name(self) -> &'static str {
-        match self {
-            SchemeKind::Euler => "euler",
-            SchemeKind::Rk4 => "rk4",
-            SchemeKind::Dopri5 => "dopri5",
-        }
+        self.0
+    }
+}
+
+impl serde::Serialize for SchemeKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SchemeKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        SchemeKind::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown scheme `{name}`, expected one of {}",
+                SchemeKind::names().join(", ")
+            ))
+        })
     }
 }
 

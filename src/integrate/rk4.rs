@@ -25,6 +25,9 @@ impl Scheme for Rk4 {
     fn name(&self) -> &'static str {
         "rk4"
     }
+    fn label(&self) -> &'static str {
+        "RK4"
+    }
     fn order(&self, driver: Regularity) -> f64 {
         match driver {
             Regularity::Smooth => 4.0,

@@ -35,7 +35,7 @@ pub struct ConvergenceSpec {
 }
 
 fn fixed_schemes() -> Vec<SchemeKind> {
-    SchemeKind::FIXED.to_vec()
+    SchemeKind::fixed_all()
 }
 fn problems() -> Vec<String> {
     vec!["linear".into(), "logistic".into()]
@@ -102,11 +102,7 @@ fn definition(name: &str) -> &'static str {
 
 /// Printed scheme name.
 fn pretty(s: SchemeKind) -> &'static str {
-    match s {
-        SchemeKind::Euler => "Euler",
-        SchemeKind::Rk4 => "RK4",
-        SchemeKind::Dopri5 => "Dopri5",
-    }
+    s.fixed().map_or("Dopri5", |f| f.label())
 }
 
 /// SPEC §7's published errors of the `logistic` problem at 10, 20, 40, 80 steps (seed 002 §22.6.1 quoted there).
