@@ -224,3 +224,23 @@ fn validate_and_list() {
 }
 
 use std::path::Path;
+
+/// `lieflow list | head -1`: the reader closes the pipe early; lieflow stops quietly with exit 0 instead of
+/// panicking on EPIPE.
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lieflow"))
+        .args(["grad", scenario("quickstart.toml").to_str().unwrap(), "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is written
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(status.code(), Some(0), "{err}");
+}

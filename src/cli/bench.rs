@@ -46,9 +46,9 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
             }
         }
         if a.json {
-            println!("{obj}");
+            outln!("{obj}");
         } else {
-            println!(
+            outln!(
                 "{}: median {:.3} ms (min {:.3}, max {:.3}) over {} reps on {} threads",
                 a.scenario.display(),
                 median * 1e3,

@@ -85,7 +85,7 @@ pub fn grad(a: &GradArgs) -> Result<()> {
     }
     let norm = g.controls.iter().chain(&g.readout).map(|v| v * v).sum::<f64>().sqrt();
     if a.json {
-        println!(
+        outln!(
             "{}",
             json!({
                 "loss": g.loss,
@@ -96,9 +96,9 @@ pub fn grad(a: &GradArgs) -> Result<()> {
             })
         );
     } else {
-        println!("loss = {}", g.loss);
-        println!("gradient norm = {norm}");
-        print!(
+        outln!("loss = {}", g.loss);
+        outln!("gradient norm = {norm}");
+        out!(
             "{}",
             String::from_utf8_lossy(&{
                 let mut t = Table::new((1..=d).map(|j| format!("g{j}")));
@@ -109,7 +109,7 @@ pub fn grad(a: &GradArgs) -> Result<()> {
             })
         );
         if !g.readout.is_empty() {
-            println!("readout gradient = {:?}", g.readout);
+            outln!("readout gradient = {:?}", g.readout);
         }
     }
     Ok(())
@@ -154,7 +154,7 @@ pub fn gradcheck(a: &GradcheckArgs) -> Result<()> {
             "pass": e_u <= a.tol && e_r <= a.tol,
         }))
     })?;
-    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+    outln!("{}", serde_json::to_string_pretty(&report).expect("json"));
     if report["pass"] == json!(true) {
         Ok(())
     } else {

@@ -61,13 +61,13 @@ pub fn list(dir: Option<&Path>) -> Result<()> {
     for path in files {
         let shown = display_path(&path.canonicalize().unwrap_or_else(|_| path.clone()));
         match ScenarioFile::load(&path) {
-            Ok(f) => println!(
+            Ok(f) => outln!(
                 "{:<34} {:<12} {}",
                 shown.display(),
                 f.scenario.study,
                 f.scenario.description
             ),
-            Err(e) => println!("{:<34} {:<12} INVALID: {e}", shown.display(), "?"),
+            Err(e) => outln!("{:<34} {:<12} INVALID: {e}", shown.display(), "?"),
         }
     }
     Ok(())

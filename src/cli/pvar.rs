@@ -111,27 +111,29 @@ pub fn pvar(a: &PvarArgs) -> Result<()> {
         if let Some((alpha, h, bound)) = &hol {
             out["holder"] = json!({ "alpha": alpha, "value": h.value, "pair": [h.pair.0, h.pair.1], "bound": bound });
         }
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!(
+        outln!(
             "{}: {} points in R^{dim} (columns: {})",
             file.display(),
             csv.rows(),
             columns.join(", ")
         );
-        println!("p-variation (p = {}): {}", a.p, pv.value);
-        println!(
+        outln!("p-variation (p = {}): {}", a.p, pv.value);
+        outln!(
             "maximising partition ({} points; data rows from 0): {}",
             pv.partition.len(),
             join(&pv.partition, 0, " ")
         );
         if let (Some((alpha, h, bound)), Some(t)) = (&hol, &times) {
             let (k, l) = h.pair;
-            println!(
+            outln!(
                 "Hölder seminorm (α = 1/p = {alpha}): {} between rows {k} and {l} (t = {} and {})",
-                h.value, t[k], t[l]
+                h.value,
+                t[k],
+                t[l]
             );
-            println!("bound ‖g‖_α (t_n − t_0)^α = {bound} ≥ p-variation");
+            outln!("bound ‖g‖_α (t_n − t_0)^α = {bound} ≥ p-variation");
         }
     }
     Ok(())

@@ -25,7 +25,7 @@ pub fn validate(path: &Path) -> Result<()> {
     let file = load(path, None)?;
     let (study, _) = study::prepare(&file)?;
     file.figure_options(None)?;
-    println!("{}: ok ({} study `{}`)", path.display(), study.name(), file.name());
+    outln!("{}: ok ({} study `{}`)", path.display(), study.name(), file.name());
     Ok(())
 }
 
