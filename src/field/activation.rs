@@ -25,6 +25,13 @@ pub enum Activation {
     Identity,
 }
 
+/// tanh, the default activation of every family.
+impl Default for Activation {
+    fn default() -> Self {
+        Activation::Tanh
+    }
+}
+
 impl Activation {
     /// σ(z).
     #[inline]

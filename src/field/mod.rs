@@ -19,10 +19,13 @@
 //!
 //! Families: [`affine::AffineField`] (Σ_j u_j V_j(x) with linear, constant, polynomial or random-feature V_j),
 //! [`node::Node`] (σ(Wx + b)), [`node::Node2`] (Wσ(x) + b), [`node::ResNetField`] (σ(Wx)), [`mlp::Mlp`] (an MLP
-//! m → w_1 → … → m with u = its parameters).
+//! m → w_1 → … → m with u = its parameters). Each family's module also holds its `[model]` specification (a
+//! [`family::ModelDef`]); the scenario layer's registry `scenario::families::FAMILIES` lists them, so a new family
+//! is its file plus one registry line.
 
 pub mod activation;
 pub mod affine;
+pub mod family;
 pub mod mlp;
 pub mod node;
 #[cfg(test)]

@@ -1,18 +1,15 @@
 //! Validation and construction: [`super::Scenario`] → [`Problem`]. Every check lives here and names the field.
 
-use super::schema::{BasisSpec, ControlSpec, DataSpec, ModelSpec};
+use super::schema::{ControlSpec, DataSpec};
 use super::ScenarioFile;
 use crate::control::{PiecewiseConstant, TimeGrid};
 use crate::data::{self, Dataset};
-use crate::field::affine::{AffineField, Basis, Monomial, RandomFeature};
-use crate::field::mlp::Mlp;
-use crate::field::node::{Node, Node2, ResNetField};
+use crate::field::family::SpecError;
 use crate::field::VectorField;
 use crate::integrate::{SaveAt, SchemeKind, Solver};
 use crate::output::table::read_controls_csv;
 use crate::problem::Problem;
 use crate::{Error, Result};
-use nalgebra::DMatrix;
 
 /// Largest horizon T accepted: times stay finite and far from overflow in every formula that scales them.
 pub const MAX_HORIZON: f64 = 1e12;
@@ -62,101 +59,18 @@ impl ScenarioFile {
         ))
     }
 
-    /// The vector field `[model]`, validated.
+    /// The vector field `[model]`, built by its family (see [`super::families`]).
     pub fn field(&self) -> Result<Box<dyn VectorField>> {
         let model = self
-            .scenario
             .model
             .as_ref()
             .ok_or_else(|| self.error("model", "missing table [model]"))?;
-        let check_dim = |dim: usize| {
-            if dim == 0 {
-                Err(self.error("model.dim", "expected an integer ≥ 1"))
-            } else {
-                Ok(dim)
-            }
-        };
-        Ok(match model {
-            ModelSpec::Node { dim, activation } => Box::new(Node {
-                m: check_dim(*dim)?,
-                act: activation.clone(),
-            }),
-            ModelSpec::Node2 { dim, activation } => Box::new(Node2 {
-                m: check_dim(*dim)?,
-                act: activation.clone(),
-            }),
-            ModelSpec::Mlp {
-                dim,
-                widths,
-                activation,
-            } => {
-                if widths.contains(&0) {
-                    return Err(self.error("model.widths", "hidden widths must be ≥ 1"));
-                }
-                Box::new(Mlp::new(check_dim(*dim)?, widths.clone(), activation.clone()))
-            }
-            ModelSpec::Resnet { dim, activation } => Box::new(ResNetField {
-                m: check_dim(*dim)?,
-                act: activation.clone(),
-            }),
-            ModelSpec::Affine { dim, fields } => {
-                let m = check_dim(*dim)?;
-                if fields.is_empty() {
-                    return Err(self.error("model.fields", "an affine model needs at least one [[model.fields]]"));
-                }
-                let basis = fields
-                    .iter()
-                    .enumerate()
-                    .map(|(j, f)| self.basis(m, j, f))
-                    .collect::<Result<Vec<_>>>()?;
-                Box::new(AffineField::new(m, basis).map_err(|e| self.error("model.fields", e))?)
-            }
-        })
+        model.build().map_err(|e| self.spec_error(e))
     }
 
-    fn basis(&self, m: usize, j: usize, spec: &BasisSpec) -> Result<Basis> {
-        let at = |key: &str| format!("model.fields[{j}].{key}");
-        Ok(match spec {
-            BasisSpec::Linear { a } => {
-                if a.len() != m || a.iter().any(|r| r.len() != m) {
-                    return Err(self.error(&at("a"), format!("expected {m} rows of {m} numbers (model.dim = {m})")));
-                }
-                Basis::Linear {
-                    a: DMatrix::from_fn(m, m, |r, c| a[r][c]),
-                }
-            }
-            BasisSpec::Constant { c } => {
-                if c.len() != m {
-                    return Err(self.error(&at("c"), format!("expected {m} numbers, found {}", c.len())));
-                }
-                Basis::Constant { c: c.clone() }
-            }
-            BasisSpec::Polynomial { terms } => {
-                for (i, t) in terms.iter().enumerate() {
-                    if t.component >= m || t.exponents.len() != m {
-                        return Err(self.error(
-                            &at("terms"),
-                            format!("term {i}: component must be < {m} and exponents must have {m} entries"),
-                        ));
-                    }
-                }
-                Basis::Polynomial {
-                    terms: terms
-                        .iter()
-                        .map(|t| Monomial {
-                            component: t.component,
-                            exponents: t.exponents.clone(),
-                            coef: t.coef,
-                        })
-                        .collect(),
-                }
-            }
-            BasisSpec::RandomFeature {
-                activation,
-                seed,
-                scale,
-            } => Basis::RandomFeature(RandomFeature::draw(m, activation.clone(), *seed, *scale)),
-        })
+    /// A family's [`SpecError`] as a located input error.
+    pub fn spec_error(&self, e: SpecError) -> Error {
+        self.error(&e.key, e.msg)
     }
 
     /// The solver `[solver]` + `[time].substeps`, validated.
@@ -252,23 +166,21 @@ impl ScenarioFile {
                 }
                 PiecewiseConstant::new(grid, d, v)
             }
-            ControlSpec::Init { seed } => match self.scenario.model.as_ref() {
-                Some(ModelSpec::Mlp {
-                    dim,
-                    widths,
-                    activation,
-                }) => {
-                    let mlp = Mlp::new(*dim, widths.clone(), activation.clone());
-                    let row = mlp.init_params(seed.unwrap_or(self.scenario.seed));
-                    PiecewiseConstant::constant(grid, &row)
+            ControlSpec::Init { seed } => {
+                match self
+                    .model
+                    .as_ref()
+                    .and_then(|m| m.init_params(seed.unwrap_or(self.scenario.seed)))
+                {
+                    Some(row) => PiecewiseConstant::constant(grid, &row),
+                    None => {
+                        return Err(self.error(
+                            "controls.source",
+                            "`init` is available for the mlp family; use `random`",
+                        ))
+                    }
                 }
-                _ => {
-                    return Err(self.error(
-                        "controls.source",
-                        "`init` is available for the mlp family; use `random`",
-                    ))
-                }
-            },
+            }
             ControlSpec::Random { scale, seed } => {
                 if !(scale.is_finite() && *scale >= 0.0) {
                     return Err(self.error("controls.scale", "expected a finite number ≥ 0"));

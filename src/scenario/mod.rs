@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod build;
+pub mod families;
 pub mod locate;
 pub mod objective;
 pub mod schema;
@@ -26,6 +27,8 @@ pub struct ScenarioFile {
     pub text: String,
     /// Parsed contents.
     pub scenario: Scenario,
+    /// `[model]` as read by its family ([`families`]), checked when the file is parsed.
+    pub model: Option<std::sync::Arc<dyn crate::field::family::ModelDef>>,
 }
 
 impl ScenarioFile {
@@ -61,11 +64,14 @@ impl ScenarioFile {
     pub fn parse(path: &Path, text: String) -> Result<Self> {
         let de = toml::Deserializer::new(&text);
         let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| de_error(path, &text, e))?;
-        Ok(Self {
+        let mut file = Self {
             path: path.to_path_buf(),
             text,
             scenario,
-        })
+            model: None,
+        };
+        file.model = families::parse(&file)?;
+        Ok(file)
     }
 
     /// The top-level table `[name]` parsed as `T` (a study's own settings, registered with the study), or `None`
@@ -74,12 +80,45 @@ impl ScenarioFile {
         let de = toml::Deserializer::new(&self.text);
         let mut track = serde_path_to_error::Track::new();
         let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
-        PickTable::<T> {
+        PickTable {
             name,
-            marker: PhantomData,
+            seed: PhantomData::<T>,
         }
         .deserialize(tracked)
         .map_err(|e| de_error(&self.path, &self.text, serde_path_to_error::Error::new(track.path(), e)))
+    }
+
+    /// Like [`ScenarioFile::table`], with the key `skip` of the table ignored (the `family` key of `[model]`,
+    /// which chose the type `T`).
+    pub fn table_without<T: DeserializeOwned>(&self, name: &str, skip: &str) -> Result<Option<T>> {
+        let de = toml::Deserializer::new(&self.text);
+        let mut track = serde_path_to_error::Track::new();
+        let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
+        PickTable {
+            name,
+            seed: WithoutKey::<T> {
+                key: skip,
+                marker: PhantomData,
+            },
+        }
+        .deserialize(tracked)
+        .map_err(|e| {
+            // Read through a plain map, an unknown key is reported at its table; point at the key itself.
+            let tracked = track.path();
+            let path = tracked.to_string();
+            let unknown = e
+                .to_string()
+                .split_once("unknown field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+                .map(|(key, _)| key.to_string());
+            match unknown {
+                Some(key) if locate::locate(&self.text, &format!("{path}.{key}")).is_some() => {
+                    let inner = e.message().to_string();
+                    self.error_at(&path, &format!("{path}.{key}"), plain_types(inner.trim()))
+                }
+                _ => de_error(&self.path, &self.text, serde_path_to_error::Error::new(tracked, e)),
+            }
+        })
     }
 
     /// Like [`ScenarioFile::table`] for a table the study cannot run without.
@@ -262,34 +301,92 @@ fn plain_types(msg: &str) -> String {
     .fold(msg.to_string(), |m, (from, to)| m.replace(from, to))
 }
 
-/// Deserialises one top-level table of a document, skipping the others.
-struct PickTable<'n, T> {
+/// Deserialises one top-level table of a document with `seed`, skipping the others.
+struct PickTable<'n, S> {
     name: &'n str,
-    marker: PhantomData<T>,
+    seed: S,
 }
 
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PickTable<'_, T> {
-    type Value = Option<T>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Option<T>, D::Error> {
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for PickTable<'_, S> {
+    type Value = Option<S::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, T: Deserialize<'de>> Visitor<'de> for PickTable<'_, T> {
-    type Value = Option<T>;
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for PickTable<'_, S> {
+    type Value = Option<S::Value>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(f, "a scenario document")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Option<T>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut seed = Some(self.seed);
         let mut out = None;
         while let Some(key) = map.next_key::<String>()? {
-            if key == self.name {
-                out = Some(map.next_value::<T>()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
+            match seed.take() {
+                Some(s) if key == self.name => out = Some(map.next_value_seed(s)?),
+                other => {
+                    seed = other;
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(out)
+    }
+}
+
+/// Deserialises a table as `T` with one key left out (the key that chose `T`). Values still come from the
+/// document's own deserialiser, so errors keep their spans and paths.
+struct WithoutKey<'k, T> {
+    key: &'k str,
+    marker: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for WithoutKey<'_, T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for WithoutKey<'_, T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "a table")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<T, A::Error> {
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(Filtered {
+            inner: map,
+            key: self.key,
+        }))
+    }
+}
+
+/// A map with the entries of one key skipped.
+struct Filtered<'k, A> {
+    inner: A,
+    key: &'k str,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Filtered<'_, A> {
+    type Error = A::Error;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> std::result::Result<Option<K::Value>, A::Error> {
+        loop {
+            match self.inner.next_key::<String>()? {
+                None => return Ok(None),
+                Some(k) if k == self.key => {
+                    self.inner.next_value::<IgnoredAny>()?;
+                }
+                Some(k) => {
+                    return seed
+                        .deserialize(serde::de::value::StringDeserializer::<A::Error>::new(k))
+                        .map(Some)
+                }
+            }
+        }
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> std::result::Result<V::Value, A::Error> {
+        self.inner.next_value_seed(seed)
     }
 }
 

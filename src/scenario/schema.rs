@@ -2,7 +2,6 @@
 //! for commented examples. Raw values here; the `ScenarioFile` methods in [`super::build`] check them and turn them into a
 //! [`crate::problem::Problem`].
 
-use crate::field::Activation;
 use crate::integrate::SchemeKind;
 use serde::Deserialize;
 
@@ -19,8 +18,9 @@ pub struct Scenario {
     pub seed: u64,
     /// Which study to run: `simulate`, `convergence`, …
     pub study: String,
-    /// Vector-field family.
-    pub model: Option<ModelSpec>,
+    /// Vector-field family: `[model]` with `family = "…"` and that family's keys, read by the family's own
+    /// specification type (see [`super::families`]); the parsed form is [`super::ScenarioFile::model`].
+    pub model: Option<toml::Table>,
     /// Time horizon and layers.
     pub time: Option<TimeSpec>,
     /// Integrator settings.
@@ -52,79 +52,6 @@ pub struct OutputSpec {
     pub formats: Option<Vec<crate::output::plot::Format>>,
 }
 
-/// `[model]`: the field family f(x, u).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "family", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ModelSpec {
-    /// Σ_j u_j V_j(x).
-    Affine { dim: usize, fields: Vec<BasisSpec> },
-    /// σ(W x + b).
-    Node {
-        dim: usize,
-        #[serde(default = "tanh")]
-        activation: Activation,
-    },
-    /// W σ(x) + b.
-    Node2 {
-        dim: usize,
-        #[serde(default = "tanh")]
-        activation: Activation,
-    },
-    /// MLP vector field f(x; θ) = A_L σ(… σ(A_1 x + c_1) …) + c_L; θ is the control (constant in time with one
-    /// interval, or piecewise constant per interval).
-    Mlp {
-        dim: usize,
-        widths: Vec<usize>,
-        #[serde(default = "tanh")]
-        activation: Activation,
-    },
-    /// σ(W x), the depth-limit ResNet field.
-    Resnet {
-        dim: usize,
-        #[serde(default = "tanh")]
-        activation: Activation,
-    },
-}
-
-fn tanh() -> Activation {
-    Activation::Tanh
-}
-
-/// One basis field V_j of an affine model (`[[model.fields]]`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum BasisSpec {
-    /// V(x) = A x; `a` is m rows of m numbers.
-    Linear { a: Vec<Vec<f64>> },
-    /// V(x) = c.
-    Constant { c: Vec<f64> },
-    /// V(x)_component = Σ coef · Π x_i^{exponents_i}.
-    Polynomial { terms: Vec<MonomialSpec> },
-    /// V(x) = σ(C x + b) with C, b drawn N(0, scale²) from `seed`.
-    RandomFeature {
-        activation: Activation,
-        seed: u64,
-        #[serde(default = "one")]
-        scale: f64,
-    },
-}
-
-/// One monomial of a polynomial field.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MonomialSpec {
-    /// Output component (0-based).
-    pub component: usize,
-    /// Exponent of each coordinate (length m).
-    pub exponents: Vec<u32>,
-    /// Coefficient.
-    pub coef: f64,
-}
-
-fn one() -> f64 {
-    1.0
-}
-
 /// `[time]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,6 +63,10 @@ pub struct TimeSpec {
     /// Integrator sub-steps per interval s ≥ 1.
     #[serde(default = "one_usize")]
     pub substeps: usize,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 fn one_usize() -> usize {

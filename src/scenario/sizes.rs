@@ -3,8 +3,9 @@
 //! building anything. Sizes are f64 (products never overflow; see the budget module).
 
 use super::budget::{csv_shape, Budget, Estimate};
-use super::schema::{BasisSpec, ControlSpec, DataSpec, ModelSpec};
+use super::schema::{ControlSpec, DataSpec};
 use super::ScenarioFile;
+use crate::field::family::PER_THREAD;
 use crate::integrate::BLOCK;
 use crate::problem::{Checkpoint, TAPE_BUDGET_BYTES};
 use crate::Result;
@@ -44,36 +45,19 @@ impl Sizes {
     }
 }
 
-/// Control values per interval of a model, in f64: nODE/nODE₂ m² + m, ResNet m², MLP Σ n_out(n_in + 1), affine
-/// one per field.
-fn control_dim(model: &ModelSpec) -> (f64, f64, &'static str) {
-    match model {
-        ModelSpec::Node { dim, .. } | ModelSpec::Node2 { dim, .. } => {
-            let m = *dim as f64;
-            (m, m * m + m, "model.dim")
-        }
-        ModelSpec::Resnet { dim, .. } => {
-            let m = *dim as f64;
-            (m, m * m, "model.dim")
-        }
-        ModelSpec::Mlp { dim, widths, .. } => {
-            let m = *dim as f64;
-            let mut dims = vec![m];
-            dims.extend(widths.iter().map(|&w| w as f64));
-            dims.push(m);
-            let d = dims.windows(2).map(|w| w[1] * (w[0] + 1.0)).sum();
-            (m, d, if widths.is_empty() { "model.dim" } else { "model.widths" })
-        }
-        ModelSpec::Affine { dim, fields } => (*dim as f64, fields.len() as f64, "model.fields"),
-    }
-}
-
 impl ScenarioFile {
     /// The sizes of the scenario's problem, from its text (and the shape of a data CSV file, counted without
     /// reading it whole). Missing tables are reported when the problem is built, not here.
     pub fn sizes(&self) -> Result<Sizes> {
         let sc = &self.scenario;
-        let (mm, d, d_field) = sc.model.as_ref().map(control_dim).unwrap_or((1.0, 1.0, "model"));
+        let (mm, d, d_field) = self
+            .model
+            .as_ref()
+            .map(|m| {
+                let (d, key) = m.control_dim();
+                (m.dim() as f64, d, key)
+            })
+            .unwrap_or((1.0, 1.0, "model"));
         let (k, s) = sc
             .time
             .as_ref()
@@ -120,7 +104,7 @@ impl ScenarioFile {
             classes,
             k,
             s,
-            d: if sc.model.is_some() { d } else { 0.0 },
+            d: if self.model.is_some() { d } else { 0.0 },
             saved,
             saved_factors,
             n_field,
@@ -177,38 +161,24 @@ impl ScenarioFile {
         ) {
             est.draws("random controls", &kd);
         }
-        if let Some(ModelSpec::Affine { dim, fields }) = &self.scenario.model {
-            let m = *dim as f64;
-            let random = fields
-                .iter()
-                .filter(|f| matches!(f, BasisSpec::RandomFeature { .. }))
-                .count() as f64;
-            est.add(
-                "random-feature fields (C, b)",
-                &[("model.fields", random), ("model.dim", m), ("model.dim", m + 1.0)],
-                8.0,
-            );
-            est.draws(
-                "random-feature fields",
-                &[("model.fields", random), ("model.dim", m), ("model.dim", m + 1.0)],
-            );
-            est.add(
-                "linear fields (m × m)",
-                &[
-                    ("model.fields", fields.len() as f64),
-                    ("model.dim", m),
-                    ("model.dim", m),
-                ],
-                8.0,
-            );
-        }
-        if let Some(ModelSpec::Mlp { widths, .. }) = &self.scenario.model {
-            let w: f64 = widths.iter().map(|&w| w as f64).sum();
-            est.add(
-                "MLP scratch per thread",
-                &[("model.widths", 4.0 * w + 4.0 * z.m), ("", threads())],
-                8.0,
-            );
+        if let Some(model) = &self.model {
+            for t in model.memory() {
+                let factors: Vec<(&str, f64)> = t
+                    .factors
+                    .iter()
+                    .map(|&(key, v)| {
+                        if key == PER_THREAD {
+                            ("", v * threads())
+                        } else {
+                            (key, v)
+                        }
+                    })
+                    .collect();
+                est.add(t.what, &factors, t.bytes);
+                if t.drawn {
+                    est.draws(t.what, &factors);
+                }
+            }
         }
     }
 

@@ -21,6 +21,8 @@
 //! individually for the Lie tools and the Young integrator.
 
 mod block;
+mod spec;
+pub use spec::{AffineSpec, BasisSpec, MonomialSpec};
 
 use super::{Activation, ControlAffine, EvalArgs, VectorField, VjpArgs};
 use nalgebra::DMatrix;

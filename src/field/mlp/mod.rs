@@ -24,6 +24,8 @@
 //! ping-pong buffers of max(m, w_max) numbers for the backward cotangents / forward tangents.
 
 mod block;
+mod spec;
+pub use spec::MlpSpec;
 
 use super::{Activation, EvalArgs, VectorField, VjpArgs};
 use rand::{Rng, SeedableRng};

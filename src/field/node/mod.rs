@@ -21,6 +21,8 @@ use super::{Activation, ControlAffine, EvalArgs, VectorField, VjpArgs};
 use crate::simd;
 
 mod block;
+mod spec;
+pub use spec::{Node2Spec, NodeSpec, ResnetSpec};
 
 /// Row r of W (row-major in u).
 #[inline]
