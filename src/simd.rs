@@ -570,15 +570,14 @@ pub fn exp_neg_k<A: Arith>(a: f64) -> f64 {
     (1.0 + p) * s1 * s2
 }
 
-/// (σ(z), σ'(z)) for the logistic σ(z) = 1/(1 + e^{−z}), branch-free: with e = e^{−|z|},
-/// σ = 1/(1 + e) (z ≥ 0) or e/(1 + e) (z < 0) — one division, no cancellation — and σ' = e/(1 + e)².
+/// (σ(z), σ'(z)) for the logistic σ(z) = 1/(1 + e^{−z}), branch-free: with e = e^{−|z|} and i = 1/(1 + e) (the one
+/// division), σ = i (z ≥ 0) or e·i (z < 0) — no cancellation — and σ' = σ(z)σ(−z) = e·i². Max 2 ulp.
 #[inline(always)]
 pub fn sigmoid_k<A: Arith>(z: f64) -> (f64, f64) {
     let e = exp_neg_k::<A>(z.abs());
-    let den = 1.0 + e;
-    let num = if z >= 0.0 { 1.0 } else { e };
-    let inv = 1.0 / den;
-    (num / den, e * inv * inv)
+    let inv = 1.0 / (1.0 + e);
+    let ei = e * inv;
+    (if z >= 0.0 { inv } else { ei }, ei * inv)
 }
 
 #[cfg(test)]
