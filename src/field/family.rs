@@ -7,7 +7,7 @@
 //! line and field in its errors) and turns a [`SpecError`] — which names the scenario key — into a located input
 //! error.
 
-use super::VectorField;
+use super::{Activation, VectorField};
 
 /// A family's checked description of one model.
 pub trait ModelDef: Send + Sync + std::fmt::Debug {
@@ -29,6 +29,17 @@ pub trait ModelDef: Send + Sync + std::fmt::Debug {
     /// The family's standard initial parameters for `controls.source = "init"` (one row, d values), when it has
     /// one (the MLP: PyTorch's default initialisation).
     fn init_params(&self, _seed: u64) -> Option<Vec<f64>> {
+        None
+    }
+
+    /// Whether the field scales with its control, f(x, αu) = α f(x, u) for α > 0 (what the time-scaling identity
+    /// of SPEC §4 needs), and why — the reason is written into the outputs that rely on it.
+    fn scales_with_control(&self) -> (bool, String) {
+        (false, "this family does not scale with its control".into())
+    }
+
+    /// The activation σ of families built on one (Lip σ enters bounds such as SPEC §4 item 5).
+    fn activation(&self) -> Option<&Activation> {
         None
     }
 }

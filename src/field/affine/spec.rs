@@ -142,6 +142,10 @@ impl ModelDef for AffineSpec {
         ]
     }
 
+    fn scales_with_control(&self) -> (bool, String) {
+        (true, "a control-affine field Σ u_j V_j(x) is linear in u".into())
+    }
+
     fn build(&self) -> Result<Box<dyn VectorField>, SpecError> {
         if self.fields.is_empty() {
             return Err(SpecError::new(

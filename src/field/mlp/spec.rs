@@ -63,6 +63,14 @@ impl ModelDef for MlpSpec {
         Ok(Box::new(self.mlp()))
     }
 
+    fn scales_with_control(&self) -> (bool, String) {
+        (false, "an MLP field does not scale with its parameters".into())
+    }
+
+    fn activation(&self) -> Option<&Activation> {
+        Some(&self.activation)
+    }
+
     fn init_params(&self, seed: u64) -> Option<Vec<f64>> {
         Some(self.mlp().init_params(seed))
     }

@@ -38,6 +38,27 @@ pub struct ResnetSpec {
     pub activation: Activation,
 }
 
+/// σ(Wx + b) and σ(Wx) scale with u exactly when σ is positively homogeneous.
+fn homogeneous(act: &Activation, form: &str) -> (bool, String) {
+    if act.is_positively_homogeneous() {
+        (
+            true,
+            format!(
+                "σ = {} is positively homogeneous, so {form} scales with u: f(x, αu) = α f(x, u) for α > 0",
+                act.name()
+            ),
+        )
+    } else {
+        (
+            false,
+            format!(
+                "σ = {} is not positively homogeneous: {form} does not scale with u",
+                act.name()
+            ),
+        )
+    }
+}
+
 fn square_plus_bias(m: usize) -> (f64, &'static str) {
     let m = m as f64;
     (m * m + m, "model.dim")
@@ -52,6 +73,12 @@ impl ModelDef for NodeSpec {
     }
     fn build(&self) -> Result<Box<dyn VectorField>, SpecError> {
         Ok(Box::new(Node::new(self.dim, self.activation.clone())))
+    }
+    fn scales_with_control(&self) -> (bool, String) {
+        homogeneous(&self.activation, "σ(W x + b)")
+    }
+    fn activation(&self) -> Option<&Activation> {
+        Some(&self.activation)
     }
 }
 
@@ -68,6 +95,18 @@ impl ModelDef for Node2Spec {
             act: self.activation.clone(),
         }))
     }
+    fn scales_with_control(&self) -> (bool, String) {
+        (
+            true,
+            format!(
+                "nODE₂ Wσ(x) + b is linear in u = (W, b) for any σ (here {}): f(x, αu) = α f(x, u)",
+                self.activation.name()
+            ),
+        )
+    }
+    fn activation(&self) -> Option<&Activation> {
+        Some(&self.activation)
+    }
 }
 
 impl ModelDef for ResnetSpec {
@@ -83,5 +122,11 @@ impl ModelDef for ResnetSpec {
             m: self.dim,
             act: self.activation.clone(),
         }))
+    }
+    fn scales_with_control(&self) -> (bool, String) {
+        homogeneous(&self.activation, "σ(W x)")
+    }
+    fn activation(&self) -> Option<&Activation> {
+        Some(&self.activation)
     }
 }
