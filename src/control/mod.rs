@@ -9,8 +9,10 @@
 //! a scheme can reach with it.
 
 pub mod fbm;
+pub mod path;
 mod piecewise;
 
+pub use path::{Formula, LinearPath, PathControl, PathError};
 pub use piecewise::{PiecewiseConstant, PiecewiseView, RowsMut};
 
 pub use crate::integrate::PathIncrement;
