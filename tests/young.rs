@@ -525,13 +525,11 @@ fn a_data_path_runs_and_is_listed() {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("t,u1,u2\n");
     let mut r = rng(3);
+    let (mut a, mut b) = (0.0f64, 0.0f64);
     for i in 0..=40 {
-        csv.push_str(&format!(
-            "{},{},{}\n",
-            i as f64 / 40.0,
-            r.gen_range(-1.0..1.0),
-            r.gen_range(-1.0..1.0)
-        ));
+        csv.push_str(&format!("{},{a},{b}\n", i as f64 / 40.0));
+        a += r.gen_range(-0.1..0.1);
+        b += r.gen_range(-0.1..0.1);
     }
     write(dir.path(), "p.csv", &csv);
     let text = bundled_with(&FAST);

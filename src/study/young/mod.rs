@@ -382,6 +382,17 @@ impl YoungPlan {
             Source::Smooth(path) | Source::Data(path) => (std::borrow::Cow::Borrowed(path), None, Regularity::Smooth),
         };
         let m = self.x0.len();
+        let which = match u.hurst() {
+            Some(h) => format!("fBm H = {h}, path {} (seed {})", p + 1, seed.unwrap_or(0)),
+            None => format!("{} path", u.driver()),
+        };
+        // Say which path, scheme and mesh failed (the solver's message names the time and step).
+        let context = |what: String| {
+            move |e: Error| match e {
+                Error::Numerical { what: w, t, step, .. } => Error::numerical(format!("{w} ({what})"), t, step, None),
+                e => e,
+            }
+        };
         let fine = PathControl::on_grid(&path, u.fine_steps, reg);
         let reference = simulate(
             self.field.as_ref(),
@@ -389,7 +400,8 @@ impl YoungPlan {
             &Solver::fixed(SchemeKind::Rk4, 1),
             &self.x0,
             &SaveAt::Intervals,
-        )?;
+        )
+        .map_err(context(format!("reference solution, {which}")))?;
         let mut errors = serde_json::Map::new();
         for &scheme in &self.schemes {
             let mut errs = Vec::with_capacity(u.meshes.len());
@@ -401,7 +413,8 @@ impl YoungPlan {
                     &Solver::fixed(scheme, 1),
                     &self.x0,
                     &SaveAt::Intervals,
-                )?;
+                )
+                .map_err(context(format!("{} on {k} steps, {which}", scheme.name())))?;
                 let stride = u.fine_steps / k;
                 let mut e = 0.0f64;
                 for i in 0..=k {
