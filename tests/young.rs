@@ -111,12 +111,12 @@ fn levy_area_is_antisymmetric_and_satisfies_chens_relation() {
             }
         }
     }
-    // The grid view: increments over K intervals sum to the total, rates are ΔU/h, areas chain by Chen.
+    // The grid view: increments over K intervals sum to the total, rates are ΔU/h.
     let c = PathControl::on_grid(&p, 8, Regularity::Smooth);
     let (total, _) = area_of(&p, 0.0, 1.0);
-    for j in 0..d {
+    for (j, tot) in total.iter().enumerate() {
         let sum: f64 = (0..8).map(|k| c.du(k)[j]).sum();
-        assert!((sum - total[j]).abs() < 1e-12);
+        assert!((sum - tot).abs() < 1e-12);
         assert!((c.value(3)[j] - c.du(3)[j] * 8.0).abs() < 1e-12);
     }
     let inc = c.path_increment(5).unwrap();
@@ -445,7 +445,9 @@ fn fails(text: &str) -> String {
 
 #[test]
 fn bad_young_input_exits_2_naming_the_place() {
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    // (replacements in the bundled scenario, the field the message must name, a phrase it must contain)
+    type Case = (Vec<(&'static str, &'static str)>, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
         (
             vec![("hurst = [0.6, 0.75, 0.9]", "hurst = [0.6, 0.45, 0.9]")],
             "young.fbm.hurst",

@@ -47,6 +47,9 @@ pub const MAX_FINE_STEPS: usize = 1 << 22;
 pub const MAX_PATHS: usize = 10_000;
 /// Most fine steps summed over every path of a scenario (bounds the run time to minutes).
 pub const MAX_TOTAL_FINE_STEPS: u64 = 1 << 31;
+/// Most numbers one path holds at its fine resolution: fine_steps × (2d + d²) for the increments, rates and
+/// areas, and fine_steps × m for the reference trajectory (2^25 numbers = 256 MiB, per path running in parallel).
+pub const MAX_PATH_NUMBERS: u64 = 1 << 25;
 
 /// `[young]`.
 #[derive(Clone, Debug, Deserialize)]
@@ -254,10 +257,25 @@ impl YoungPlan {
                 ),
             ));
         }
+        let per_step = (2 * d + d * d).max(m) as u64;
+        let fits = |at: &str, fine: usize| -> Result<()> {
+            if (fine as u64 + 1).saturating_mul(per_step) > MAX_PATH_NUMBERS {
+                return Err(f.error(
+                    &format!("{at}.fine_steps"),
+                    format!(
+                        "{fine} fine steps with d = {d} control components and m = {m} states hold {} numbers per \
+                         path: expected at most {MAX_PATH_NUMBERS} (fewer fine steps)",
+                        (fine as u64 + 1).saturating_mul(per_step)
+                    ),
+                ));
+            }
+            Ok(())
+        };
         let mut units = Vec::new();
         let mut total: u64 = 0;
         if let Some(fb) = &s.fbm {
             check_meshes(f, "young.fbm", fb.fine_steps, &fb.meshes)?;
+            fits("young.fbm", fb.fine_steps)?;
             if fb.paths == 0 || fb.paths > MAX_PATHS {
                 return Err(f.error(
                     "young.fbm.paths",
@@ -301,6 +319,7 @@ impl YoungPlan {
         }
         if let Some(sm) = &s.smooth {
             check_meshes(f, "young.smooth", sm.fine_steps, &sm.meshes)?;
+            fits("young.smooth", sm.fine_steps)?;
             if sm.components.len() != d {
                 return Err(f.error(
                     "young.smooth.components",
@@ -326,6 +345,7 @@ impl YoungPlan {
         }
         if let Some(dd) = &s.data {
             check_meshes(f, "young.data", dd.fine_steps, &dd.meshes)?;
+            fits("young.data", dd.fine_steps)?;
             let path = data_path(f, &dd.file, d)?;
             if (path.horizon() - s.horizon).abs() > 1e-12 * s.horizon {
                 return Err(f.error(

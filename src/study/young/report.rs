@@ -81,7 +81,10 @@ fn bad(what: String) -> Error {
 }
 
 /// The errors of scheme `name` of every path of a unit value.
-fn unit_errors(v: &Value, name: &str, meshes: usize) -> Result<Vec<(usize, Option<u64>, Vec<f64>)>> {
+/// One path's errors: (path index, seed for fBm, error per mesh).
+type PathErrors = (usize, Option<u64>, Vec<f64>);
+
+fn unit_errors(v: &Value, name: &str, meshes: usize) -> Result<Vec<PathErrors>> {
     let paths = v["paths"]
         .as_array()
         .ok_or_else(|| bad("young-convergence: unit without paths".into()))?;
