@@ -10,15 +10,17 @@
 //!
 //! - fields ([`field`]): control-affine Σ u_j V_j(x) (linear, constant, polynomial, random feature), nODE σ(Wx+b),
 //!   nODE₂ Wσ(x)+b, depth-limit ResNet σ(Wx); activations tanh, ReLU, leaky ReLU, |·|, sigmoid, polynomial.
-//! - controls ([`control`]): piecewise constant on K intervals; the trait exposes increments for rough paths.
-//! - integrators ([`integrate`]): Euler, RK4 (control frozen per interval), adaptive Dopri5 reference.
+//! - controls ([`control`]): piecewise constant on K intervals; paths U : [0, T] → R^d (piecewise linear from data,
+//!   formulas, fBm by Davies–Harte) with their increments and exact Lévy areas per interval.
+//! - integrators ([`integrate`]): Euler (= Euler–Young with a path), RK4 (control frozen per interval), step-2 Young
+//!   schemes with and without the Lévy area, adaptive Dopri5 reference.
 //! - objectives ([`objective`]) and gradients ([`adjoint`]): exact discrete adjoint with √S checkpointing,
 //!   Pontryagin adjoint, finite-difference checks, and a vectorised kernel for the tanh nODE.
 //! - optimisers ([`optim`]): GD, momentum, RMSprop, Adam, proximal GD, L-BFGS in one loop with schedules, stopping
 //!   rules and divergence detection.
 //! - Lie brackets ([`lie`]): exact polynomial fields, Hall basis, jets, graded spans, N-point rank.
 //! - studies ([`study`], one registry line each): `simulate`, `convergence`, `train`, `interpolate`, `lie`,
-//!   `genericity`.
+//!   `genericity`, `young-convergence`.
 //!
 //! Numerics never do I/O; studies return data; [`output`] writes it, replacing only folders lieflow wrote. Every
 //! size a scenario sets is checked against the machine before anything is allocated ([`scenario::budget`]).

@@ -4,13 +4,15 @@
 //! intervals ("one layer per interval", SPEC §1), and an integrator freezes the control inside an interval — an RK4
 //! stage at the right end of interval k still uses u_k. The trait also exposes the increment ΔU_k = ∫ u dt over an
 //! interval and, for path-driven controls, the path's own increment and Lévy area ([`Control::path_increment`]),
-//! which is what a Young/rough-path scheme consumes (SPEC §2): a path-driven control (fBm, piecewise-linear data)
-//! implements them and slots in without touching the fixed-step engine. [`Control::regularity`] tells the order
+//! which is what a Young/rough-path scheme consumes (SPEC §2): a path-driven control ([`path::PathControl`]: fBm,
+//! smooth formulas, piecewise-linear data) implements them and slots in without touching the fixed-step engine. [`Control::regularity`] tells the order
 //! a scheme can reach with it.
 
 pub mod fbm;
+pub mod path;
 mod piecewise;
 
+pub use path::{Formula, LinearPath, PathControl, PathError};
 pub use piecewise::{PiecewiseConstant, PiecewiseView, RowsMut};
 
 pub use crate::integrate::PathIncrement;

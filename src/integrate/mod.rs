@@ -13,6 +13,7 @@ pub mod reference;
 pub mod rk4;
 mod simulate;
 mod term;
+pub mod young;
 
 pub use simulate::{save_times, simulate, simulate_observed, SaveAt, Solver, Trajectory, BLOCK};
 pub use term::{PathIncrement, Term};
@@ -86,7 +87,7 @@ pub trait Scheme: Send + Sync {
 
 /// Every fixed-step scheme a scenario can name, in the order they are listed and measured. Adding a scheme is its
 /// file plus one line here.
-pub static SCHEMES: &[&dyn Scheme] = &[&euler::Euler, &rk4::Rk4];
+pub static SCHEMES: &[&dyn Scheme] = &[&euler::Euler, &rk4::Rk4, &young::STEP2, &young::STEP2_SIMPLIFIED];
 
 /// Name of the adaptive reference solver (not a fixed-step [`Scheme`]).
 const DOPRI5: &str = "dopri5";

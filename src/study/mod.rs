@@ -10,6 +10,7 @@ pub mod registry;
 pub mod simulate;
 pub mod train;
 pub mod train_output;
+pub mod young;
 
 pub use crate::output::StudyOutput;
 

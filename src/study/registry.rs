@@ -2,11 +2,19 @@
 
 use super::{
     convergence::Convergence, genericity::Genericity, interpolate::Interpolate, lie::Lie, simulate::Simulate,
-    train::Train, Study,
+    train::Train, young::YoungConvergence, Study,
 };
 
 /// Every study lieflow can run.
-pub static STUDIES: &[&dyn Study] = &[&Simulate, &Convergence, &Train, &Interpolate, &Lie, &Genericity];
+pub static STUDIES: &[&dyn Study] = &[
+    &Simulate,
+    &Convergence,
+    &Train,
+    &Interpolate,
+    &Lie,
+    &Genericity,
+    &YoungConvergence,
+];
 
 /// Look a study up by name.
 pub fn lookup(name: &str) -> Option<&'static dyn Study> {
