@@ -207,7 +207,7 @@ impl Units for FigurePlan {
                 levels.dedup();
                 for (j, v) in levels.iter().enumerate() {
                     let mut l = RefLine::new(*v, "target set P x = y");
-                    if j > 0 {
+                    if j > 0 || panels.len() + 1 < ts.len() {
                         l.label = None;
                     }
                     fig.hlines.push(l);
@@ -226,7 +226,7 @@ impl Units for FigurePlan {
             "trajectories".into(),
             Panels {
                 title: format!(
-                    "trained trajectories approach the targets as T grows (K = ⌊T^{{3/2}}⌋, λ = {})",
+                    "trained trajectories approach the targets as T grows (K = ⌊T^1.5⌋ layers, λ = {})",
                     base.lambda
                 ),
                 columns: panels.len().clamp(1, 3),
