@@ -101,7 +101,10 @@ impl Study for GeshkovskiFigure {
             1,
         )?;
         if sweep.base.data.m != 2 {
-            return Err(file.error("model.dim", "the figure draws trajectories in the plane: expected dim = 2"));
+            return Err(file.error(
+                "model.dim",
+                "the figure draws trajectories in the plane: expected dim = 2",
+            ));
         }
         Ok(Box::new(FigurePlan { sweep }))
     }
@@ -136,14 +139,18 @@ impl Units for FigurePlan {
     }
     fn aggregate(&self, results: &[Value], out: &mut StudyOutput) -> Result<()> {
         let base = &self.sweep.base;
-        let res = results.first().ok_or_else(|| Error::numerical("no results", 0.0, 0, None))?;
+        let res = results
+            .first()
+            .ok_or_else(|| Error::numerical("no results", 0.0, 0, None))?;
         let rows = res["rows"].as_array().cloned().unwrap_or_default();
         let f = base.field.as_ref();
         let d = f.control_dim();
         let n = base.data.n();
         let kind = SchemeKind::parse(base.scheme.name()).expect("a registered scheme");
         let p = base.readout_matrix();
-        let (q, y) = base.targets().ok_or_else(|| Error::numerical("regression targets expected", 0.0, 0, None))?;
+        let (q, y) = base
+            .targets()
+            .ok_or_else(|| Error::numerical("regression targets expected", 0.0, 0, None))?;
         let y = y.to_vec();
         let mut errs = LongTable::new(["T", "K", "phi", "max_abs_residual", "start"]);
         let mut trajs = LongTable::new(["T", "point", "t", "x1", "x2"]);
@@ -156,7 +163,10 @@ impl Units for FigurePlan {
             let k = row["K"].as_u64().unwrap_or(1) as usize;
             let u1 = nums(&row["u1"]);
             let ut = to_horizon(&u1, t);
-            let grid = TimeGrid { horizon: t, intervals: k };
+            let grid = TimeGrid {
+                horizon: t,
+                intervals: k,
+            };
             let traj = simulate(
                 f,
                 &PiecewiseView::new(grid, d, &ut),
@@ -174,7 +184,13 @@ impl Units for FigurePlan {
                 }
                 for s in 0..traj.times.len() {
                     let xs = traj.state(i, s);
-                    trajs.push(vec![t.into(), i.into(), traj.times[s].into(), xs[0].into(), xs[1].into()]);
+                    trajs.push(vec![
+                        t.into(),
+                        i.into(),
+                        traj.times[s].into(),
+                        xs[0].into(),
+                        xs[1].into(),
+                    ]);
                     for c in 0..2 {
                         lo[c] = lo[c].min(xs[c]);
                         hi[c] = hi[c].max(xs[c]);
@@ -182,7 +198,13 @@ impl Units for FigurePlan {
                 }
             }
             let phi = row["phi"].as_f64().unwrap_or(f64::NAN);
-            errs.push(vec![t.into(), k.into(), phi.into(), maxr.into(), row["start"].as_str().unwrap_or("").into()]);
+            errs.push(vec![
+                t.into(),
+                k.into(),
+                phi.into(),
+                maxr.into(),
+                row["start"].as_str().unwrap_or("").into(),
+            ]);
             ts.push(t);
             phis.push((phi, maxr, k));
             all_states.push(traj);
@@ -194,9 +216,15 @@ impl Units for FigurePlan {
             fig.y_range = Some((lo[1] - pad(1), hi[1] + pad(1)));
             fig.aspect = Some(1.0);
             for i in 0..n {
-                let pts: Vec<(f64, f64)> = (0..traj.times.len()).map(|s| (traj.state(i, s)[0], traj.state(i, s)[1])).collect();
+                let pts: Vec<(f64, f64)> = (0..traj.times.len())
+                    .map(|s| (traj.state(i, s)[0], traj.state(i, s)[1]))
+                    .collect();
                 // Colour by target (the first readout component).
-                let color = if y[i * q] >= 0.0 { Color::Palette(0) } else { Color::Palette(1) };
+                let color = if y[i * q] >= 0.0 {
+                    Color::Palette(0)
+                } else {
+                    Color::Palette(1)
+                };
                 push_trajectory(&mut fig, pts, color);
             }
             let is_projection = q == 1 && p.ncols() == 2;
@@ -214,9 +242,14 @@ impl Units for FigurePlan {
                 }
             } else if q == 2 {
                 let tp: Vec<(f64, f64)> = (0..n).map(|i| (y[2 * i], y[2 * i + 1])).collect();
-                fig.series.push(Series::points("target", tp).marker(Marker::Cross, false).color(Color::Gray(30)));
+                fig.series.push(
+                    Series::points("target", tp)
+                        .marker(Marker::Cross, false)
+                        .color(Color::Gray(30)),
+                );
             }
-            fig.annotations.push(format!("Φ(X(T)) = {phi:.2e}, max |PX − y| = {maxr:.2e}"));
+            fig.annotations
+                .push(format!("Φ(X(T)) = {phi:.2e}, max |PX − y| = {maxr:.2e}"));
             if panels.len() + 1 == ts.len() {
                 fig.key = trajectory_key(false);
             }

@@ -42,7 +42,7 @@ use super::{run_units, Context, Plan, Study, StudyOutput, Units};
 use crate::analysis::fit;
 use crate::control::{PiecewiseConstant, TimeGrid};
 use crate::optim::LbfgsConfig;
-use crate::output::plot::{Figure, Mark, Marker, Reference, RefLine, Series, Stroke};
+use crate::output::plot::{Figure, Mark, Marker, RefLine, Reference, Series, Stroke};
 use crate::output::table::{Cell, LongTable};
 use crate::output::{Comparison, Tolerance};
 use crate::scenario::ScenarioFile;
@@ -158,7 +158,13 @@ pub struct SweepPlan {
 }
 
 /// Checks the common settings of an L-BFGS-driven large-T study; `table` names the table in messages.
-pub(crate) fn check_solver(f: &ScenarioFile, table: &str, max_iters: usize, tol_grad: f64, memory: usize) -> Result<()> {
+pub(crate) fn check_solver(
+    f: &ScenarioFile,
+    table: &str,
+    max_iters: usize,
+    tol_grad: f64,
+    memory: usize,
+) -> Result<()> {
     if max_iters == 0 {
         return Err(f.error(&format!("{table}.max_iters"), "expected an integer ≥ 1"));
     }
@@ -177,7 +183,11 @@ pub(crate) fn check_horizons(f: &ScenarioFile, key: &str, hs: &[f64], min: usize
         return Err(f.error(key, format!("expected at least {min} horizons")));
     }
     if let Some(i) = hs.iter().position(|t| !(t.is_finite() && *t > 0.0 && *t <= 1e6)) {
-        return Err(f.error_at(key, &format!("{key}[{i}]"), format!("expected a horizon > 0 and ≤ 1e6, found {}", hs[i])));
+        return Err(f.error_at(
+            key,
+            &format!("{key}[{i}]"),
+            format!("expected a horizon > 0 and ≤ 1e6, found {}", hs[i]),
+        ));
     }
     if let Some(i) = hs.windows(2).position(|w| w[1] <= w[0]) {
         return Err(f.error_at(key, &format!("{key}[{}]", i + 1), "expected increasing horizons"));
@@ -196,12 +206,10 @@ impl SweepPlan {
         let key = |k: &str| format!("{table}.{k}");
         check_horizons(file, &key("horizons"), &spec.horizons, min_horizons)?;
         if spec.layers.is_empty() {
-            return Err(file.error(
-                &key("layers"), "expected at least one layer rule"));
+            return Err(file.error(&key("layers"), "expected at least one layer rule"));
         }
         if spec.restarts > 1000 {
-            return Err(file.error(
-                &key("restarts"), "expected at most 1000 restarts"));
+            return Err(file.error(&key("restarts"), "expected at most 1000 restarts"));
         }
         if spec.restarts == 0 {
             return Err(file.error(
@@ -210,15 +218,14 @@ impl SweepPlan {
             ));
         }
         if !(spec.restart_scale.is_finite() && spec.restart_scale > 0.0) {
-            return Err(file.error(
-                &key("restart_scale"), "expected a finite number > 0"));
+            return Err(file.error(&key("restart_scale"), "expected a finite number > 0"));
         }
         check_solver(file, table, spec.max_iters, spec.tol_grad, spec.memory)?;
         if let Some([lo, hi]) = spec.fit_range {
             let inside = spec.horizons.iter().filter(|t| **t >= lo && **t <= hi).count();
             if !(lo < hi) || inside < 3 {
                 return Err(file.error(
-                &key("fit_range"),
+                    &key("fit_range"),
                     "expected [T_lo, T_hi] with T_lo < T_hi containing at least 3 of the horizons",
                 ));
             }
@@ -231,8 +238,11 @@ impl SweepPlan {
                 let k = rule.layers(t, k0, t0);
                 if k > MAX_LAYERS {
                     return Err(file.error(
-                &key("layers"),
-                        format!("rule `{}` gives K = {k} layers at T = {t}: expected at most {MAX_LAYERS}", rule.name()),
+                        &key("layers"),
+                        format!(
+                            "rule `{}` gives K = {k} layers at T = {t}: expected at most {MAX_LAYERS}",
+                            rule.name()
+                        ),
                     ));
                 }
             }
@@ -260,9 +270,21 @@ impl SweepPlan {
         let d = self.base.field.control_dim();
         let scaled = self.base.scales.0;
         let (grid, lam) = if scaled {
-            (TimeGrid { horizon: 1.0, intervals: k }, self.base.lambda / t)
+            (
+                TimeGrid {
+                    horizon: 1.0,
+                    intervals: k,
+                },
+                self.base.lambda / t,
+            )
         } else {
-            (TimeGrid { horizon: t, intervals: k }, self.base.lambda)
+            (
+                TimeGrid {
+                    horizon: t,
+                    intervals: k,
+                },
+                self.base.lambda,
+            )
         };
         let obj = self.base.objective_with(lam);
         let gp = self.base.grad_problem(&obj, grid);
@@ -272,9 +294,17 @@ impl SweepPlan {
         }
         for r in 0..self.spec.restarts {
             let seed = self.seed.wrapping_add(r as u64);
-            let u1 = PiecewiseConstant::random(TimeGrid { horizon: 1.0, intervals: k }, d, self.spec.restart_scale, seed)
-                .values()
-                .to_vec();
+            let u1 = PiecewiseConstant::random(
+                TimeGrid {
+                    horizon: 1.0,
+                    intervals: k,
+                },
+                d,
+                self.spec.restart_scale,
+                seed,
+            )
+            .values()
+            .to_vec();
             starts.push((format!("seed {seed}"), if scaled { u1 } else { to_horizon(&u1, t) }));
         }
         best_of(&gp, &starts, &self.lbfgs(), t)
@@ -300,10 +330,20 @@ impl SweepPlan {
                 }
             });
             let (u, j, start, report) = self.solve_horizon(t, k, warm.as_deref())?;
-            let u1: Vec<f64> = if scaled { u.clone() } else { u.iter().map(|v| v * t).collect() };
+            let u1: Vec<f64> = if scaled {
+                u.clone()
+            } else {
+                u.iter().map(|v| v * t).collect()
+            };
             let ut = if scaled { to_horizon(&u, t) } else { u.clone() };
-            let grid_t = TimeGrid { horizon: t, intervals: k };
-            let grid_1 = TimeGrid { horizon: 1.0, intervals: k };
+            let grid_t = TimeGrid {
+                horizon: t,
+                intervals: k,
+            };
+            let grid_1 = TimeGrid {
+                horizon: 1.0,
+                intervals: k,
+            };
             let phi = terminal_error(&self.base, grid_t, &ut)?;
             // Jacobian with respect to u¹ on [0, 1] (for a field that does not scale, with respect to u^T on
             // [0, T]); singular values in L² units (Euclidean × √(1/h)).
@@ -319,12 +359,22 @@ impl SweepPlan {
             let smin = if rows_j <= jac.ncols() { sv[rows_j - 1] } else { 0.0 } * to_l2;
             let smax = sv[0] * to_l2;
             // First-order value N‖(JJᵀ)⁻¹ J v‖², v = h u¹ (time-scaled solves only).
-            let first_order = if scaled { first_order_value(&jac, &u1, 1.0 / k as f64, n) } else { None };
+            let first_order = if scaled {
+                first_order_value(&jac, &u1, 1.0 / k as f64, n)
+            } else {
+                None
+            };
             // Classification: sign of the readout against the ±1 targets (q = 1).
-            let classified = self.base.targets().filter(|(q, _)| *q == 1).map(|(_, y)| {
-                z.iter().zip(y).all(|(zi, yi)| zi * yi > 0.0)
-            });
-            let int_w = if m * m + m == d { Some(weight_l1_spectral(&ut, m, d, t / k as f64)) } else { None };
+            let classified = self
+                .base
+                .targets()
+                .filter(|(q, _)| *q == 1)
+                .map(|(_, y)| z.iter().zip(y).all(|(zi, yi)| zi * yi > 0.0));
+            let int_w = if m * m + m == d {
+                Some(weight_l1_spectral(&ut, m, d, t / k as f64))
+            } else {
+                None
+            };
             let lip = self.lipschitz();
             let bounds = if classified == Some(true) && int_w.is_some() {
                 let p = self.base.readout_matrix();
@@ -383,7 +433,11 @@ fn num(v: &Value) -> f64 {
 
 impl Units for SweepPlan {
     fn ids(&self) -> Vec<String> {
-        self.spec.layers.iter().map(|r| format!("layers={}", r.name())).collect()
+        self.spec
+            .layers
+            .iter()
+            .map(|r| format!("layers={}", r.name()))
+            .collect()
     }
     fn cost(&self, i: usize) -> f64 {
         let t0 = self.spec.horizons[0];
@@ -429,18 +483,40 @@ impl Units for SweepPlan {
             out.set("targets", e);
         }
         let mut table = LongTable::new([
-            "layers", "T", "K", "phi", "objective", "uT_l2", "u1_l2", "dist_to_Tmax", "sigma_min", "sigma_max",
-            "T2_phi_over_lambda2", "first_order_at_Tmax", "bound", "bound_holds", "int_W", "lower_bound_reached",
-            "lower_bound_labels", "start", "iterations", "grad_norm",
+            "layers",
+            "T",
+            "K",
+            "phi",
+            "objective",
+            "uT_l2",
+            "u1_l2",
+            "dist_to_Tmax",
+            "sigma_min",
+            "sigma_max",
+            "T2_phi_over_lambda2",
+            "first_order_at_Tmax",
+            "bound",
+            "bound_holds",
+            "int_W",
+            "lower_bound_reached",
+            "lower_bound_labels",
+            "start",
+            "iterations",
+            "grad_norm",
         ]);
         let mut by_rule = serde_json::Map::new();
         for res in results {
             let rule = res["rule"].as_str().unwrap_or("?").to_string();
             let rows = res["rows"].as_array().cloned().unwrap_or_default();
-            let last = rows.last().ok_or_else(|| Error::numerical("empty chain", 0.0, 0, None))?;
+            let last = rows
+                .last()
+                .ok_or_else(|| Error::numerical("empty chain", 0.0, 0, None))?;
             let k_max = last["K"].as_u64().unwrap_or(1) as usize;
             let u_of = |r: &Value| -> Vec<f64> {
-                r["u1"].as_array().map(|a| a.iter().map(num).collect()).unwrap_or_default()
+                r["u1"]
+                    .as_array()
+                    .map(|a| a.iter().map(num).collect())
+                    .unwrap_or_default()
             };
             let u_max = u_of(last);
             let ustar2 = num(&last["u1_l2"]).powi(2);
@@ -457,7 +533,10 @@ impl Units for SweepPlan {
             // Controls of every horizon.
             let names = self.base.field.control_names();
             let mut ctab = LongTable::new(
-                ["T", "K", "interval", "s_k"].iter().map(|s| s.to_string()).chain(names.iter().map(|s| format!("u1_{s}"))),
+                ["T", "K", "interval", "s_k"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain(names.iter().map(|s| format!("u1_{s}"))),
             );
             for (r, row) in rows.iter().enumerate() {
                 let k = row["K"].as_u64().unwrap_or(1) as usize;
@@ -493,20 +572,35 @@ impl Units for SweepPlan {
             }
             out.long_tables.push((format!("controls-{rule}.csv"), ctab));
             // Fit of log Φ against log T over the fit range.
-            let (lo, hi) = self.spec.fit_range.map_or((f64::NEG_INFINITY, f64::INFINITY), |r| (r[0], r[1]));
+            let (lo, hi) = self
+                .spec
+                .fit_range
+                .map_or((f64::NEG_INFINITY, f64::INFINITY), |r| (r[0], r[1]));
             let sel: Vec<usize> = (0..ts.len()).filter(|&i| ts[i] >= lo && ts[i] <= hi).collect();
             let fts: Vec<f64> = sel.iter().map(|&i| ts[i]).collect();
             let fph: Vec<f64> = sel.iter().map(|&i| phis[i]).collect();
             let fitted = fit::order(&fts, &fph);
-            let tag = if results.len() > 1 { format!(" ({rule} K)") } else { String::new() };
-            let range_txt = format!("T ∈ [{}, {}]", fts.first().unwrap_or(&f64::NAN), fts.last().unwrap_or(&f64::NAN));
+            let tag = if results.len() > 1 {
+                format!(" ({rule} K)")
+            } else {
+                String::new()
+            };
+            let range_txt = format!(
+                "T ∈ [{}, {}]",
+                fts.first().unwrap_or(&f64::NAN),
+                fts.last().unwrap_or(&f64::NAN)
+            );
             let full_rank = rows.iter().all(|r| {
                 let (a, b) = (num(&r["sigma_min"]), num(&r["sigma_max"]));
                 a > 1e-8 * b && r["jac_rows"].as_u64() <= r["jac_cols"].as_u64()
             });
             let min_sigma = rows.iter().map(|r| num(&r["sigma_min"])).fold(f64::INFINITY, f64::min);
             let (slope, ci) = fitted.map_or((f64::NAN, (f64::NAN, f64::NAN)), |f| (f.slope, f.slope_ci95()));
-            let regime = if (slope + 2.0).abs() < (slope + 1.0).abs() { "O(1/T^2)" } else { "O(1/T)" };
+            let regime = if (slope + 2.0).abs() < (slope + 1.0).abs() {
+                "O(1/T^2)"
+            } else {
+                "O(1/T)"
+            };
             out.comparisons.push(
                 Comparison::new(
                     format!("decay exponent of Φ(X^T(T)) in T over {range_txt}{tag}"),
@@ -570,7 +664,11 @@ impl Units for SweepPlan {
                 )
                 .note(format!(
                     "‖u¹_T − u¹_Tmax‖ = {} (reference implementation 0.140 → 0.0023)",
-                    dists[..dists.len() - 1].iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(", ")
+                    dists[..dists.len() - 1]
+                        .iter()
+                        .map(|v| format!("{v:.4}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             );
             if fo.is_finite() && ts.len() >= 2 {
@@ -657,12 +755,22 @@ impl SweepPlan {
             ..Figure::default()
         };
         let pts: Vec<(f64, f64)> = ts.iter().copied().zip(phis.iter().copied()).collect();
-        let label = fitted.map_or("Φ(X^T(T))".to_string(), |f| format!("Φ: fitted {}", f.slope_text("slope")));
-        f.series.push(Series::line(label, pts.clone()).mark(Mark::LinePoints).marker(Marker::Circle, false).color(0));
+        let label = fitted.map_or("Φ(X^T(T))".to_string(), |f| {
+            format!("Φ: fitted {}", f.slope_text("slope"))
+        });
         f.series.push(
-            Series::line("bound (λ/T)‖u¹_Tmax‖²", ts.iter().copied().zip(bounds.iter().copied()).collect())
-                .stroke(Stroke::Dotted)
-                .color(1),
+            Series::line(label, pts.clone())
+                .mark(Mark::LinePoints)
+                .marker(Marker::Circle, false)
+                .color(0),
+        );
+        f.series.push(
+            Series::line(
+                "bound (λ/T)‖u¹_Tmax‖²",
+                ts.iter().copied().zip(bounds.iter().copied()).collect(),
+            )
+            .stroke(Stroke::Dotted)
+            .color(1),
         );
         if let Some(r) = Reference::power_beside(-2.0, &pts, 0.3, "predicted T⁻² (full-rank Jacobian)") {
             f.references.push(r);
@@ -681,7 +789,9 @@ impl SweepPlan {
         let dfit = fit::order(&ts[..ts.len() - 1], &dists[..dists.len() - 1]);
         g.series.push(
             Series::line(
-                dfit.map_or("distance".into(), |f| format!("‖u¹_T − u¹_Tmax‖: {}", f.slope_text("slope"))),
+                dfit.map_or("distance".into(), |f| {
+                    format!("‖u¹_T − u¹_Tmax‖: {}", f.slope_text("slope"))
+                }),
                 dp,
             )
             .mark(Mark::LinePoints)

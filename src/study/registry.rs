@@ -1,12 +1,22 @@
 //! The registry: scenario `study = "…"` → study. One line per study.
 
 use super::{
-    convergence::Convergence, genericity::Genericity, geshkovski_figure::GeshkovskiFigure, horizon_sweep::HorizonSweep, interpolate::Interpolate, lie::Lie, simulate::Simulate,
-    train::Train, turnpike::Turnpike, Study,
+    convergence::Convergence, genericity::Genericity, geshkovski_figure::GeshkovskiFigure, horizon_sweep::HorizonSweep,
+    interpolate::Interpolate, lie::Lie, simulate::Simulate, train::Train, turnpike::Turnpike, Study,
 };
 
 /// Every study lieflow can run.
-pub static STUDIES: &[&dyn Study] = &[&Simulate, &Convergence, &Train, &Interpolate, &Lie, &Genericity, &HorizonSweep, &Turnpike, &GeshkovskiFigure];
+pub static STUDIES: &[&dyn Study] = &[
+    &Simulate,
+    &Convergence,
+    &Train,
+    &Interpolate,
+    &Lie,
+    &Genericity,
+    &HorizonSweep,
+    &Turnpike,
+    &GeshkovskiFigure,
+];
 
 /// Look a study up by name.
 pub fn lookup(name: &str) -> Option<&'static dyn Study> {

@@ -100,11 +100,12 @@ impl Base {
         let d = file.field()?.control_dim();
         with_controls.scenario.controls = Some(crate::scenario::schema::ControlSpec::Constant { value: vec![0.0; d] });
         let problem = with_controls.problem()?;
-        let scheme = problem
-            .solver
-            .scheme
-            .fixed()
-            .ok_or_else(|| file.error("solver.scheme", "the large-T studies need a fixed-step scheme (`euler` or `rk4`)"))?;
+        let scheme = problem.solver.scheme.fixed().ok_or_else(|| {
+            file.error(
+                "solver.scheme",
+                "the large-T studies need a fixed-step scheme (`euler` or `rk4`)",
+            )
+        })?;
         let spec = file.objective_spec()?;
         let lambda = match &spec.regularizer {
             Some(Regularizer::L2 { lambda }) if *lambda > 0.0 => *lambda,
@@ -127,12 +128,10 @@ impl Base {
         let q = match &spec.readout {
             crate::scenario::schema::ReadoutSpec::Identity => data.m,
             crate::scenario::schema::ReadoutSpec::Projection { matrix } => matrix.len(),
-            _ => {
-                return Err(file.error(
-                    "objective.readout",
-                    "expected a fixed readout (`identity` or `projection`): the large-T studies train the controls only",
-                ))
-            }
+            _ => return Err(file.error(
+                "objective.readout",
+                "expected a fixed readout (`identity` or `projection`): the large-T studies train the controls only",
+            )),
         };
         if spec.loss == crate::objective::Loss::Squared && data.targets.is_none() && data.n_classes == 2 && q == 1 {
             data = data
@@ -145,9 +144,9 @@ impl Base {
         let model = file.scenario.model.as_ref().expect("problem() checked [model]");
         let scales = scaling(model);
         let activation = match model {
-            ModelSpec::Node { activation, .. } | ModelSpec::Node2 { activation, .. } | ModelSpec::Resnet { activation, .. } => {
-                Some(activation.clone())
-            }
+            ModelSpec::Node { activation, .. }
+            | ModelSpec::Node2 { activation, .. }
+            | ModelSpec::Resnet { activation, .. } => Some(activation.clone()),
             _ => None,
         };
         Ok(Base {
@@ -386,7 +385,13 @@ pub fn terminal_error(base: &Base, grid: TimeGrid, u: &[f64]) -> Result<f64> {
 /// ∫_0^T ‖W(t)‖ dt ≥ (1/Lip σ) max_{i≠j} log(min ‖x_i¹ − x_j¹‖ / ‖x_i⁰ − x_j⁰‖) over x_i¹ ∈ P⁻¹(y_i), where the
 /// smallest distance between the two affine preimages is ‖P⁺(y_i − y_j)‖. Returns (bound, i, j) over the pairs
 /// with distinct targets, or `None` when no pair has distinct targets. `y` is N × q.
-pub fn interpolation_lower_bound(x0: &[f64], m: usize, y: &[f64], p: &DMatrix<f64>, lip: f64) -> Option<(f64, usize, usize)> {
+pub fn interpolation_lower_bound(
+    x0: &[f64],
+    m: usize,
+    y: &[f64],
+    p: &DMatrix<f64>,
+    lip: f64,
+) -> Option<(f64, usize, usize)> {
     let q = p.nrows();
     let n = x0.len() / m;
     let pinv = p.clone().pseudo_inverse(1e-12).ok()?;
@@ -395,7 +400,10 @@ pub fn interpolation_lower_bound(x0: &[f64], m: usize, y: &[f64], p: &DMatrix<f6
         for j in (i + 1)..n {
             let dy = nalgebra::DVector::from_iterator(q, (0..q).map(|c| y[i * q + c] - y[j * q + c]));
             let num = (&pinv * dy).norm();
-            let den: f64 = (0..m).map(|c| (x0[i * m + c] - x0[j * m + c]).powi(2)).sum::<f64>().sqrt();
+            let den: f64 = (0..m)
+                .map(|c| (x0[i * m + c] - x0[j * m + c]).powi(2))
+                .sum::<f64>()
+                .sqrt();
             if num <= 0.0 || den <= 0.0 {
                 continue;
             }
@@ -447,7 +455,8 @@ mod tests {
     fn lower_bound_uses_the_preimage_distance() {
         // P = e₂: preimages of y = ±1 are the lines x₂ = ±1, 2 apart; points 0.5 apart → log 4.
         let p = DMatrix::from_row_slice(1, 2, &[0.0, 1.0]);
-        let (b, i, j) = interpolation_lower_bound(&[0.0, 0.0, 0.3, 0.4, 5.0, 5.0], 2, &[1.0, -1.0, 1.0], &p, 1.0).unwrap();
+        let (b, i, j) =
+            interpolation_lower_bound(&[0.0, 0.0, 0.3, 0.4, 5.0, 5.0], 2, &[1.0, -1.0, 1.0], &p, 1.0).unwrap();
         assert!((b - 4f64.ln()).abs() < 1e-14, "{b}");
         assert_eq!((i, j), (0, 1));
     }

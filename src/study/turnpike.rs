@@ -163,7 +163,10 @@ impl TurnpikePlan {
             ));
         }
         if base.targets().is_none() {
-            return Err(file.error("objective.loss", "the turnpike study needs regression targets (squared loss)"));
+            return Err(file.error(
+                "objective.loss",
+                "the turnpike study needs regression targets (squared loss)",
+            ));
         }
         Ok(TurnpikePlan {
             spec,
@@ -197,7 +200,8 @@ impl TurnpikePlan {
             .map(|s| {
                 (0..n)
                     .map(|i| {
-                        obj.readout.apply(traj.state(i, s), self.base.data.point(i), &[], &mut z);
+                        obj.readout
+                            .apply(traj.state(i, s), self.base.data.point(i), &[], &mut z);
                         obj.loss.eval_grad(&z, Target::Vector(&y[i * q..(i + 1) * q]), &mut g)
                     })
                     .sum::<f64>()
@@ -246,7 +250,10 @@ impl TurnpikePlan {
         let mut rows = Vec::new();
         for &t in &self.spec.horizons {
             let k = self.layers(t);
-            let grid = TimeGrid { horizon: t, intervals: k };
+            let grid = TimeGrid {
+                horizon: t,
+                intervals: k,
+            };
             let gp = self.base.grad_problem(&obj, grid);
             let mut starts = Vec::new();
             if let Some(p) = &prev {
@@ -260,13 +267,18 @@ impl TurnpikePlan {
             }
             for r in 0..self.spec.restarts {
                 let seed = self.seed.wrapping_add(r as u64);
-                let u = PiecewiseConstant::random(grid, d, self.spec.restart_scale, seed).values().to_vec();
+                let u = PiecewiseConstant::random(grid, d, self.spec.restart_scale, seed)
+                    .values()
+                    .to_vec();
                 starts.push((format!("seed {seed}"), u));
             }
             let (u, j, start, report) = best_of(&gp, &starts, &cfg, t)?;
             let (times, phis, xt) = self.profile(grid, &u)?;
             let ev = self.ggt_eigenvalues(&xt);
-            let unorm: Vec<f64> = u.chunks(d).map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
+            let unorm: Vec<f64> = u
+                .chunks(d)
+                .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
+                .collect();
             rows.push(json!({
                 "T": t, "K": k, "objective": j, "start": start, "report": report,
                 "times": times, "phi": phis, "u_norm": unorm, "ggt_eigenvalues": ev, "u": u,
@@ -328,7 +340,9 @@ impl Units for TurnpikePlan {
         self.chain()
     }
     fn aggregate(&self, results: &[Value], out: &mut StudyOutput) -> Result<()> {
-        let res = results.first().ok_or_else(|| Error::numerical("no turnpike results", 0.0, 0, None))?;
+        let res = results
+            .first()
+            .ok_or_else(|| Error::numerical("no turnpike results", 0.0, 0, None))?;
         let rows = res["rows"].as_array().cloned().unwrap_or_default();
         let d = self.base.field.control_dim();
         let n = self.base.data.n();
@@ -337,7 +351,17 @@ impl Units for TurnpikePlan {
         let floor = self.spec.phi_floor;
         let mut profiles = LongTable::new(["T", "t", "phi", "u_norm"]);
         let mut rates = LongTable::new([
-            "T", "quantity", "mu", "ci95_lo", "ci95_hi", "t_lo", "t_hi", "points", "lq_prediction", "g_min", "g_max",
+            "T",
+            "quantity",
+            "mu",
+            "ci95_lo",
+            "ci95_hi",
+            "t_lo",
+            "t_hi",
+            "points",
+            "lq_prediction",
+            "g_min",
+            "g_max",
         ]);
         let mut fig_phi = Figure {
             title: format!("training error along the trajectory (λ = {lam}, N = {n})"),
@@ -375,7 +399,10 @@ impl Units for TurnpikePlan {
             }
             let u = nums(&row["u"]);
             let mut ctab = LongTable::new(
-                ["interval", "t_k"].iter().map(|s| s.to_string()).chain(names.iter().cloned()),
+                ["interval", "t_k"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain(names.iter().cloned()),
             );
             for (j, c) in u.chunks(d).enumerate() {
                 let mut cells: Vec<Cell> = vec![j.into(), (j as f64 * h).into()];
@@ -423,9 +450,16 @@ impl Units for TurnpikePlan {
             ci_u.push(ru.map_or((f64::NAN, f64::NAN), |r| r.1));
             windows.push(rp.map(|r| r.3));
             pred.push(if deficient { f64::NAN } else { lq });
-            fig_phi.series.push(Series::line(format!("T = {t}"), times.iter().copied().zip(phis.iter().copied()).collect()));
+            fig_phi.series.push(Series::line(
+                format!("T = {t}"),
+                times.iter().copied().zip(phis.iter().copied()).collect(),
+            ));
             fig_u.series.push(
-                Series::line(format!("T = {t}"), mids.iter().copied().zip(un.iter().copied()).collect()).mark(Mark::Step),
+                Series::line(
+                    format!("T = {t}"),
+                    mids.iter().copied().zip(un.iter().copied()).collect(),
+                )
+                .mark(Mark::Step),
             );
         }
         let regime = if rank_deficient { "plateau" } else { "exponential" };
@@ -435,17 +469,28 @@ impl Units for TurnpikePlan {
             "exponential when G Gᵀ (G = P ∂f/∂u at X(T), u = 0, stacked over points) has full rank (N·q ≤ d and \
              g_min ≥ 1e−10 g_max) at every T; plateau otherwise",
         );
-        out.set("window", json!({"fractions_of_T": [a, b], "phi_floor": floor, "per_T": windows}));
+        out.set(
+            "window",
+            json!({"fractions_of_T": [a, b], "phi_floor": floor, "per_T": windows}),
+        );
         out.set("lambda", lam);
         out.set("running_weight", wr);
         out.set("points", n);
         out.set("horizons", &ts_h);
-        out.set("restarts", json!({"per_horizon": self.spec.restarts, "scale": self.spec.restart_scale,
-            "warm_start": "each T after the first also starts from the previous T's controls extended by zeros"}));
+        out.set(
+            "restarts",
+            json!({"per_horizon": self.spec.restarts, "scale": self.spec.restart_scale,
+            "warm_start": "each T after the first also starts from the previous T's controls extended by zeros"}),
+        );
         out.set("mu_phi", &mu_phi);
         out.set("mu_u", &mu_u);
         out.set("lq_prediction_mu_phi", &pred);
-        out.set("starts", rows.iter().map(|r| json!({"T": r["T"], "best": r["start"], "report": r["report"]})).collect::<Vec<_>>());
+        out.set(
+            "starts",
+            rows.iter()
+                .map(|r| json!({"T": r["T"], "best": r["start"], "report": r["report"]}))
+                .collect::<Vec<_>>(),
+        );
         let src = "SPEC §4 item 3 (001 \"Exponential stabilization\": C, μ independent of T); issue 16 acceptance ±5 %";
         if !rank_deficient {
             let (mp, mu_) = (median(&mu_phi), median(&mu_u));
@@ -456,26 +501,54 @@ impl Units for TurnpikePlan {
             // Horizons too short to hold the decay (median μ_Φ · T < 15) are reported but not compared: their
             // window lies in the initial transient.
             let short: Vec<f64> = ts_h.iter().copied().filter(|t| mp * t < MIN_DECAY).collect();
-            out.set("horizons_too_short", json!({"rule": "median μ_Φ · T < 15", "horizons": short}));
+            out.set(
+                "horizons_too_short",
+                json!({"rule": "median μ_Φ · T < 15", "horizons": short}),
+            );
             for (i, &t) in ts_h.iter().enumerate() {
-                out.comparisons.push(Comparison::new(
-                    format!("median μ_Φ · T at T = {t} (enough decay inside the horizon for a rate)"),
-                    MIN_DECAY,
-                    mp * t,
-                    Tolerance::AtLeast,
-                    "issue 16 acceptance (rates compared where μ_Φ·T ≥ 15)",
-                ).note(format!("μ_Φ fitted at this T: {:.4}{}", mu_phi[i], if mp * t < MIN_DECAY {
-                    "; this horizon is too short: its rates are not compared" } else { "" })));
+                out.comparisons.push(
+                    Comparison::new(
+                        format!("median μ_Φ · T at T = {t} (enough decay inside the horizon for a rate)"),
+                        MIN_DECAY,
+                        mp * t,
+                        Tolerance::AtLeast,
+                        "issue 16 acceptance (rates compared where μ_Φ·T ≥ 15)",
+                    )
+                    .note(format!(
+                        "μ_Φ fitted at this T: {:.4}{}",
+                        mu_phi[i],
+                        if mp * t < MIN_DECAY {
+                            "; this horizon is too short: its rates are not compared"
+                        } else {
+                            ""
+                        }
+                    )),
+                );
                 if mp * t < MIN_DECAY {
                     continue;
                 }
                 out.comparisons.push(
-                    Comparison::new(format!("μ_Φ at T = {t} against its median over T"), mp, mu_phi[i], Tolerance::Relative { value: 0.05 }, src)
-                        .note(format!("95 % CI [{:.4}, {:.4}], window t ∈ {:?}", ci_phi[i].0, ci_phi[i].1, windows[i])),
+                    Comparison::new(
+                        format!("μ_Φ at T = {t} against its median over T"),
+                        mp,
+                        mu_phi[i],
+                        Tolerance::Relative { value: 0.05 },
+                        src,
+                    )
+                    .note(format!(
+                        "95 % CI [{:.4}, {:.4}], window t ∈ {:?}",
+                        ci_phi[i].0, ci_phi[i].1, windows[i]
+                    )),
                 );
                 out.comparisons.push(
-                    Comparison::new(format!("μ_u at T = {t} against its median over T"), mu_, mu_u[i], Tolerance::Relative { value: 0.05 }, src)
-                        .note(format!("95 % CI [{:.4}, {:.4}]", ci_u[i].0, ci_u[i].1)),
+                    Comparison::new(
+                        format!("μ_u at T = {t} against its median over T"),
+                        mu_,
+                        mu_u[i],
+                        Tolerance::Relative { value: 0.05 },
+                        src,
+                    )
+                    .note(format!("95 % CI [{:.4}, {:.4}]", ci_u[i].0, ci_u[i].1)),
                 );
                 out.comparisons.push(
                     Comparison::new(
@@ -489,8 +562,14 @@ impl Units for TurnpikePlan {
                 );
             }
             out.comparisons.push(
-                Comparison::new("median μ_Φ / median μ_u", 2.0, mp / mu_, Tolerance::Relative { value: 0.1 }, "SPEC §4 item 3 (μ_Φ ≈ 2 μ_u: 5.50 vs 2.75)")
-                    .note("Φ is quadratic in the residual, ‖u‖ linear in it"),
+                Comparison::new(
+                    "median μ_Φ / median μ_u",
+                    2.0,
+                    mp / mu_,
+                    Tolerance::Relative { value: 0.1 },
+                    "SPEC §4 item 3 (μ_Φ ≈ 2 μ_u: 5.50 vs 2.75)",
+                )
+                .note("Φ is quadratic in the residual, ‖u‖ linear in it"),
             );
         } else {
             let fitted = fit::order(&ts_h, &levels);
@@ -506,7 +585,10 @@ impl Units for TurnpikePlan {
                     Tolerance::Absolute { value: 0.25 },
                     "SPEC §4 item 3 (G Gᵀ rank-deficient, e.g. N = 8 in R²: Φ plateaus at a level ∝ T⁻²)",
                 )
-                .note(format!("95 % CI [{:.3}, {:.3}]; no exponential rate is reported in this regime", ci.0, ci.1)),
+                .note(format!(
+                    "95 % CI [{:.3}, {:.3}]; no exponential rate is reported in this regime",
+                    ci.0, ci.1
+                )),
             );
             let mut fp = Figure {
                 title: "plateau level of Φ against the horizon".into(),
@@ -517,8 +599,14 @@ impl Units for TurnpikePlan {
                 ..Figure::default()
             };
             let pts: Vec<(f64, f64)> = ts_h.iter().copied().zip(levels.iter().copied()).collect();
-            let lab = fitted.map_or("plateau".into(), |f| format!("plateau: fitted {}", f.slope_text("slope")));
-            fp.series.push(Series::line(lab, pts.clone()).mark(Mark::LinePoints).marker(Marker::Circle, false));
+            let lab = fitted.map_or("plateau".into(), |f| {
+                format!("plateau: fitted {}", f.slope_text("slope"))
+            });
+            fp.series.push(
+                Series::line(lab, pts.clone())
+                    .mark(Mark::LinePoints)
+                    .marker(Marker::Circle, false),
+            );
             if let Some(r) = Reference::power_beside(-2.0, &pts, 0.4, "predicted T⁻²") {
                 fp.references.push(r);
             }
@@ -527,9 +615,17 @@ impl Units for TurnpikePlan {
         // Dashed LQ rates through Φ(0) and ‖u_0‖ of the largest horizon.
         if let (Some(p), Some(row)) = (pred.last().copied().filter(|p| p.is_finite()), rows.last()) {
             let phi0 = nums(&row["phi"]).first().copied().unwrap_or(1.0);
-            fig_phi.references.push(Reference::exponential(-p, (0.0, phi0), format!("LQ rate e^(−{p:.3} t)")));
+            fig_phi.references.push(Reference::exponential(
+                -p,
+                (0.0, phi0),
+                format!("LQ rate e^(−{p:.3} t)"),
+            ));
             let u0 = nums(&row["u_norm"]).first().copied().unwrap_or(1.0);
-            fig_u.references.push(Reference::exponential(-0.5 * p, (0.0, u0), format!("LQ rate e^(−{:.3} t)", 0.5 * p)));
+            fig_u.references.push(Reference::exponential(
+                -0.5 * p,
+                (0.0, u0),
+                format!("LQ rate e^(−{:.3} t)", 0.5 * p),
+            ));
         }
         fig_phi.annotations.push(format!(
             "fit window t ∈ [{a}T, {b}T], Φ ≥ {floor:e}; μ_Φ = {}",
@@ -545,9 +641,12 @@ impl Units for TurnpikePlan {
             ..Figure::default()
         };
         fr.series.push(
-            Series::line("μ_Φ (Φ(X(t)))", ts_h.iter().copied().zip(mu_phi.iter().copied()).collect())
-                .mark(Mark::LinePoints)
-                .marker(Marker::Circle, false),
+            Series::line(
+                "μ_Φ (Φ(X(t)))",
+                ts_h.iter().copied().zip(mu_phi.iter().copied()).collect(),
+            )
+            .mark(Mark::LinePoints)
+            .marker(Marker::Circle, false),
         );
         fr.series.push(
             Series::line("μ_u (‖u(t)‖)", ts_h.iter().copied().zip(mu_u.iter().copied()).collect())
@@ -557,13 +656,15 @@ impl Units for TurnpikePlan {
         for (i, &t) in ts_h.iter().enumerate() {
             for (c, ci) in [(0usize, ci_phi[i]), (1, ci_u[i])] {
                 if ci.0.is_finite() {
-                    fr.series.push(Series::unlabelled(vec![(t, ci.0), (t, ci.1)], Mark::Line).color(c));
+                    fr.series
+                        .push(Series::unlabelled(vec![(t, ci.0), (t, ci.1)], Mark::Line).color(c));
                 }
             }
         }
         if let Some(p) = pred.iter().copied().find(|p| p.is_finite()) {
             fr.hlines.push(RefLine::new(p, format!("LQ μ_Φ = {p:.3}")));
-            fr.hlines.push(RefLine::new(0.5 * p, format!("LQ μ_u = {:.3}", 0.5 * p)));
+            fr.hlines
+                .push(RefLine::new(0.5 * p, format!("LQ μ_u = {:.3}", 0.5 * p)));
         }
         out.figures.push(("rates-vs-T".into(), fr));
         out.long_tables.push(("profiles.csv".into(), profiles));
@@ -575,6 +676,8 @@ impl Units for TurnpikePlan {
 /// (max − min) / median of the finite values.
 fn spread(v: &[f64]) -> f64 {
     let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    let (lo, hi) = f.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (lo, hi) = f
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
     (hi - lo) / median(&f)
 }

@@ -22,7 +22,9 @@ pub struct Panels {
 
 /// The (width, height) of an SVG drawing from its viewBox.
 fn view_box(svg: &str) -> (f64, f64) {
-    let Some(i) = svg.find("viewBox=\"") else { return (0.0, 0.0) };
+    let Some(i) = svg.find("viewBox=\"") else {
+        return (0.0, 0.0);
+    };
     let rest = &svg[i + 9..];
     let vals: Vec<f64> = rest
         .split('"')
@@ -38,7 +40,11 @@ fn view_box(svg: &str) -> (f64, f64) {
 pub fn panels_svg(p: &Panels, preset: Preset) -> String {
     let f = preset.fonts();
     let width = preset.width();
-    let cols = p.columns.max(1);
+    // Panels narrower than 16 label heights cramp their axes: fewer per row then (a column-wide figure stacks).
+    let cols = p
+        .columns
+        .max(1)
+        .min(((width / (16.0 * f.label)).floor() as usize).max(1));
     let pw = width / cols as f64;
     let pad = 0.6 * f.label;
     let lines = if p.title.is_empty() {
@@ -129,15 +135,36 @@ mod tests {
         for preset in Preset::ALL {
             let svg = panels_svg(&p, preset);
             for k in 0..3 {
-                assert!(svg.contains(&format!("id=\"plot{k}\"")), "{preset:?}: panel {k} clip id");
+                assert!(
+                    svg.contains(&format!("id=\"plot{k}\"")),
+                    "{preset:?}: panel {k} clip id"
+                );
                 assert!(svg.contains(&format!("url(#plot{k})")));
             }
             assert!(!svg.contains("url(#plot)"), "an unrenamed clip reference");
             let third = preset.width() / 3.0;
-            assert!(svg.contains(&format!("translate({:.2} ", 2.0 * third)), "third panel offset");
+            if preset == Preset::Column {
+                assert!(
+                    !svg.contains(&format!("translate({:.2} ", third)),
+                    "column: panels stacked"
+                );
+            } else {
+                assert!(
+                    svg.contains(&format!("translate({:.2} ", 2.0 * third)),
+                    "third panel offset"
+                );
+            }
             assert!(svg.contains("T = 81") && svg.contains("three panels"));
             let (w, h) = view_box(&svg);
             assert!((w - preset.width()).abs() < 0.01 && h > third * 0.9, "{w} × {h}");
+            assert!(svg.contains(&format!(
+                "width=\"{}",
+                if preset.in_points() {
+                    format!("{:.2}pt", preset.width())
+                } else {
+                    format!("{:.0}", preset.width())
+                }
+            )));
         }
         let r = render_panels(&p, Preset::Column, &[Format::Pdf, Format::Png]).unwrap();
         assert!(r.files[0].1.starts_with(b"%PDF") && r.files[1].1.starts_with(b"\x89PNG"));
