@@ -223,7 +223,7 @@ impl SweepPlan {
         check_solver(file, table, spec.max_iters, spec.tol_grad, spec.memory)?;
         if let Some([lo, hi]) = spec.fit_range {
             let inside = spec.horizons.iter().filter(|t| **t >= lo && **t <= hi).count();
-            if !(lo < hi) || inside < 3 {
+            if lo >= hi || lo.is_nan() || hi.is_nan() || inside < 3 {
                 return Err(file.error(
                     &key("fit_range"),
                     "expected [T_lo, T_hi] with T_lo < T_hi containing at least 3 of the horizons",

@@ -297,7 +297,10 @@ fn nums(v: &Value) -> Vec<f64> {
 
 /// −slope of ln y against t over the points with t in [lo, hi] and y > floor, with its 95 % interval (as μ):
 /// (μ, (μ_lo, μ_hi), points used, t range used).
-fn rate(ts: &[f64], ys: &[f64], lo: f64, hi: f64, floor: f64) -> Option<(f64, (f64, f64), usize, (f64, f64))> {
+/// A fitted rate: (μ, its 95 % interval, points used, t range used).
+type Rate = (f64, (f64, f64), usize, (f64, f64));
+
+fn rate(ts: &[f64], ys: &[f64], lo: f64, hi: f64, floor: f64) -> Option<Rate> {
     let (x, l): (Vec<f64>, Vec<f64>) = ts
         .iter()
         .zip(ys)
