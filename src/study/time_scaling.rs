@@ -436,10 +436,10 @@ mod tests {
         // a = 1 on [0, ½), 3 on [½, 1); b = 2 on [0, ⅓), 0 on [⅓, ⅔), 1 on [⅔, 1) (d = 1).
         let a = [1.0, 3.0];
         let b = [2.0, 0.0, 1.0];
-        // Pieces: [0,⅓): 1; [⅓,½): 1; [½,⅔): 9; [⅔,1): 4 → ⅓·1 + ⅙·1 + ⅙·9 + ⅓·4 = 19/6.
-        let want = (19.0f64 / 6.0).sqrt();
-        assert!((l2_distance(&a, 2, &b, 3, 1) - want).abs() < 1e-15);
-        assert!((l2_distance(&b, 3, &a, 2, 1) - want).abs() < 1e-15);
+        // Pieces: [0,⅓): 1; [⅓,½): 1; [½,⅔): 9; [⅔,1): 4 → ⅓·1 + ⅙·1 + ⅙·9 + ⅓·4 = 20/6.
+        let want = (20.0f64 / 6.0).sqrt();
+        assert!((l2_distance(&a, 2, &b, 3, 1) - want).abs() < 1e-14);
+        assert!((l2_distance(&b, 3, &a, 2, 1) - want).abs() < 1e-14);
         assert_eq!(l2_distance(&a, 2, &resample(&a, 2, 6, 1), 6, 1), 0.0);
         assert!((l2_norm(&a, 0.5) - 5f64.sqrt()).abs() < 1e-15);
     }
