@@ -38,7 +38,8 @@ pub trait ModelDef: Send + Sync + std::fmt::Debug {
         (false, "this family does not scale with its control".into())
     }
 
-    /// The activation σ of families built on one (Lip σ enters bounds such as SPEC §4 item 5).
+    /// The activation σ of the one-layer families σ(Wx + b), Wσ(x) + b, σ(Wx) (Lip σ enters bounds such as
+    /// SPEC §4 item 5); `None` for the others.
     fn activation(&self) -> Option<&Activation> {
         None
     }

@@ -22,6 +22,8 @@ pub struct StudyOutput {
     pub long_tables: Vec<(String, LongTable)>,
     /// Figures (file stem → figure), written in the run's formats (PDF, SVG, PNG) at its preset.
     pub figures: Vec<(String, Figure)>,
+    /// Multi-panel figures (small multiples; file stem → panels), written like `figures`.
+    pub panels: Vec<(String, super::plot::Panels)>,
     /// Extra JSON files (file name → value).
     pub json: Vec<(String, Value)>,
     /// Text files (file name → content), e.g. Markdown and LaTeX tables.
@@ -95,6 +97,12 @@ pub fn write_results(dir: &RunDir, out: &StudyOutput, info: RunInfo) -> Result<u
     let t_fig = std::time::Instant::now();
     for (stem, f) in &out.figures {
         let r = render_figure(f, info.figures.preset, &info.figures.formats)?;
+        for (fmt, bytes) in r.files {
+            put(format!("{stem}.{}", fmt.ext()), &bytes)?;
+        }
+    }
+    for (stem, p) in &out.panels {
+        let r = super::plot::render_panels(p, info.figures.preset, &info.figures.formats)?;
         for (fmt, bytes) in r.files {
             put(format!("{stem}.{}", fmt.ext()), &bytes)?;
         }

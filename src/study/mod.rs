@@ -4,12 +4,16 @@
 
 pub mod convergence;
 pub mod genericity;
+pub mod geshkovski_figure;
+pub mod horizon_sweep;
 pub mod interpolate;
 pub mod lie;
 pub mod registry;
 pub mod simulate;
+pub mod time_scaling;
 pub mod train;
 pub mod train_output;
+pub mod turnpike;
 pub mod young;
 
 pub use crate::output::StudyOutput;

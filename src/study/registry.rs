@@ -1,19 +1,19 @@
 //! The registry: scenario `study = "…"` → study. One line per study.
 
-use super::{
-    convergence::Convergence, genericity::Genericity, interpolate::Interpolate, lie::Lie, simulate::Simulate,
-    train::Train, young::YoungConvergence, Study,
-};
+use super::Study;
 
-/// Every study lieflow can run.
+/// Every study lieflow can run (a new study: its file plus one line here).
 pub static STUDIES: &[&dyn Study] = &[
-    &Simulate,
-    &Convergence,
-    &Train,
-    &Interpolate,
-    &Lie,
-    &Genericity,
-    &YoungConvergence,
+    &super::simulate::Simulate,
+    &super::convergence::Convergence,
+    &super::train::Train,
+    &super::interpolate::Interpolate,
+    &super::lie::Lie,
+    &super::genericity::Genericity,
+    &super::young::YoungConvergence,
+    &super::horizon_sweep::HorizonSweep,
+    &super::turnpike::Turnpike,
+    &super::geshkovski_figure::GeshkovskiFigure,
 ];
 
 /// Look a study up by name.

@@ -67,10 +67,6 @@ impl ModelDef for MlpSpec {
         (false, "an MLP field does not scale with its parameters".into())
     }
 
-    fn activation(&self) -> Option<&Activation> {
-        Some(&self.activation)
-    }
-
     fn init_params(&self, seed: u64) -> Option<Vec<f64>> {
         Some(self.mlp().init_params(seed))
     }

@@ -17,6 +17,7 @@
 pub mod colors;
 mod export;
 mod legend;
+pub mod panels;
 mod svg;
 mod text;
 pub mod ticks;
@@ -26,6 +27,7 @@ mod tests;
 
 pub use colors::{light, palette, Color, PALETTE};
 pub use export::{render_figure, svg_to_pdf, svg_to_png, Rendered};
+pub use panels::{render_panels, Panels};
 pub use svg::to_svg;
 
 use serde::{Deserialize, Serialize};

@@ -24,7 +24,7 @@ fn include(r: &mut Option<(f64, f64)>, v: f64) {
     });
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
@@ -199,8 +199,13 @@ fn segments(s: &Series, log_x: bool, log_y: bool) -> Vec<Vec<(f64, f64)>> {
 
 /// The SVG text of `fig` laid out at `preset`.
 pub fn to_svg(fig: &Figure, preset: Preset) -> String {
+    to_svg_width(fig, preset, preset.width())
+}
+
+/// [`to_svg`] on a canvas `width` user units wide (the preset's fonts and line widths; a panel of a
+/// [`super::panels::Panels`] figure).
+pub fn to_svg_width(fig: &Figure, preset: Preset, width: f64) -> String {
     let f = preset.fonts();
-    let width = preset.width();
     let pad = 0.6 * f.label;
     let tick_len = 0.45 * f.tick;
     let gap = 0.35 * f.tick;
