@@ -1,12 +1,20 @@
 //! The registry: scenario `study = "…"` → study. One line per study.
 
 use super::{
-    convergence::Convergence, genericity::Genericity, interpolate::Interpolate, lie::Lie, simulate::Simulate,
-    train::Train, Study,
+    convergence::Convergence, depth_limit::DepthLimit, genericity::Genericity, interpolate::Interpolate, lie::Lie,
+    simulate::Simulate, train::Train, Study,
 };
 
 /// Every study lieflow can run.
-pub static STUDIES: &[&dyn Study] = &[&Simulate, &Convergence, &Train, &Interpolate, &Lie, &Genericity];
+pub static STUDIES: &[&dyn Study] = &[
+    &Simulate,
+    &Convergence,
+    &Train,
+    &Interpolate,
+    &Lie,
+    &Genericity,
+    &DepthLimit,
+];
 
 /// Look a study up by name.
 pub fn lookup(name: &str) -> Option<&'static dyn Study> {
