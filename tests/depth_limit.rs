@@ -159,6 +159,11 @@ fn bad_input_is_located_and_exits_2() {
         ),
         ("seeds = 2", "seeds = 2\nq = -1.0", "0 < q"),
         ("seeds = 2", "seeds = 2\nwidth = 3", "width"),
+        (
+            "u_in = 0.95\nu_out = 0.77\n",
+            "fixed_embeddings_for = \"constant\"\n",
+            "only with fixed embeddings",
+        ),
         ("\"B12c\", \"B11t\"", "\"B12c\", \"B12c\"", "listed twice"),
         (
             "study = \"depth-limit\"",

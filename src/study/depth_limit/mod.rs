@@ -21,6 +21,7 @@
 //! models = ["B11t", "B12c"]       # <class><c | t | t-sqrt>, classes of Table 4.2
 //! u_in = 0.95                     # fixed embeddings (both or neither; neither: U[−1, 1] per seed)
 //! u_out = 0.77
+//! fixed_embeddings_for = "constant" # `all` (default) or only the constant-init models (the others: random)
 //! q = 5.0                         # T_L = ⌈q ln L⌉
 //! train_fraction = 0.9
 //! path_depths = [128, 512]        # depths drawn in the weight-path figures (default: all)
@@ -38,7 +39,7 @@ use crate::scenario::sizes::threads;
 use crate::scenario::ScenarioFile;
 use crate::Result;
 use catalogue::{parse_model, Class, Init};
-use model::{Embeddings, RunResult, RunSpec, Settings};
+use model::{Embeddings, FixedFor, RunResult, RunSpec, Settings};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -59,6 +60,8 @@ pub struct DepthLimitSpec {
     pub u_in: Option<f64>,
     /// Fixed output embedding.
     pub u_out: Option<f64>,
+    /// Which models use the fixed embeddings: `all` (default) or `constant`.
+    pub fixed_embeddings_for: Option<FixedFor>,
     /// T_L = ⌈q ln L⌉.
     #[serde(default = "five")]
     pub q: f64,
@@ -203,6 +206,12 @@ fn spec(f: &ScenarioFile) -> Result<DepthPlan> {
         (Some(_), None) => return Err(f.error("depth_limit.u_in", "give u_out too (or neither: random embeddings)")),
         (None, Some(_)) => return Err(f.error("depth_limit.u_out", "give u_in too (or neither: random embeddings)")),
     };
+    if s.fixed_embeddings_for.is_some() && embeddings == Embeddings::Random {
+        return Err(f.error(
+            "depth_limit.fixed_embeddings_for",
+            "only with fixed embeddings: give u_in and u_out (or remove fixed_embeddings_for)",
+        ));
+    }
     let path_depths = match &s.path_depths {
         None => s.depths.clone(),
         Some(p) => {
@@ -270,6 +279,7 @@ fn spec(f: &ScenarioFile) -> Result<DepthPlan> {
             train_fraction: s.train_fraction,
             master_seed: f.scenario.seed,
             embeddings,
+            fixed_for: s.fixed_embeddings_for.unwrap_or(FixedFor::All),
         },
         models,
         depths: s.depths,
@@ -344,7 +354,7 @@ impl Plan for DepthPlan {
             .clone();
         let s = &self.settings;
         let (train, _) = model::data(s, 0);
-        let (u_in, u_out) = model::embeddings(s.embeddings, s.master_seed, 0);
+        let (u_in, u_out) = model::embeddings(s.embeddings_for(u.init), s.master_seed, 0);
         let w = model::initial_weights(&u.class, u.init, u.l, s.master_seed, 0);
         let st = model::setup(&u.class, u.l, &train, u_in, u_out);
         Ok(Some(Box::new(move || {

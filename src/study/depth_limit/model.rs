@@ -55,8 +55,31 @@ pub struct Settings {
     pub train_fraction: f64,
     /// Master seed.
     pub master_seed: u64,
-    /// Embeddings.
+    /// Embeddings of the models covered by `fixed_for` (the others: [`Embeddings::Random`]).
     pub embeddings: Embeddings,
+    /// Which models use `embeddings`.
+    pub fixed_for: FixedFor,
+}
+
+/// Which models the fixed embeddings apply to (the rest draw theirs per seed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixedFor {
+    /// Every model.
+    All,
+    /// Only the constant-initialisation models (SPEC §6: their result is set by the embeddings; the truncated
+    /// columns are matched with random embeddings, the max over seeds picking the least-trained seed).
+    Constant,
+}
+
+impl Settings {
+    /// The embeddings of a model with initialisation `init`.
+    pub fn embeddings_for(&self, init: Init) -> Embeddings {
+        match (self.fixed_for, init) {
+            (FixedFor::Constant, Init::TruncatedSigma | Init::TruncatedSqrt) => Embeddings::Random,
+            _ => self.embeddings,
+        }
+    }
 }
 
 /// One unit: a model at a depth with a seed.
@@ -247,7 +270,7 @@ pub fn rescaled_variation(w: &[f64], beta: f64) -> f64 {
 /// Train one model at one depth with one seed and measure it.
 pub fn run(s: &Settings, r: &RunSpec) -> Result<RunResult> {
     let (train, test) = data(s, r.seed);
-    let (u_in, u_out) = embeddings(s.embeddings, s.master_seed, r.seed);
+    let (u_in, u_out) = embeddings(s.embeddings_for(r.init), s.master_seed, r.seed);
     let l = r.l as f64;
     let mut w = initial_weights(&r.class, r.init, r.l, s.master_seed, r.seed);
     let var0 = rescaled_variation(&w, r.class.beta());

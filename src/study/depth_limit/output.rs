@@ -2,7 +2,7 @@
 //! the figures, summary.json and the comparisons with seed 004 and SPEC §6.
 
 use super::catalogue::{self, t0_formula, t0_rel_spread, Init, PublishedTable, TABLES};
-use super::model::{train_steps, RunResult};
+use super::model::{train_steps, Embeddings, FixedFor, RunResult};
 use super::DepthPlan;
 use crate::analysis::fit::line;
 use crate::output::plot::ticks::sci;
@@ -222,7 +222,10 @@ pub fn write(plan: &DepthPlan, runs: &[RunResult], out: &mut StudyOutput) {
     out.set("depths", &plan.depths);
     out.set("seeds", ns);
     out.set("models", plan.models.iter().map(|m| m.0.clone()).collect::<Vec<_>>());
-    out.set("embeddings", plan.settings.embeddings);
+    out.set(
+        "embeddings",
+        json!({ "fixed": plan.settings.embeddings, "fixed_for": plan.settings.fixed_for }),
+    );
     out.set("q", plan.settings.q);
     let n_tr = super::model::n_train(plan.settings.n, plan.settings.train_fraction);
     out.set("points", json!({ "train": n_tr, "test": plan.settings.n - n_tr }));
@@ -296,9 +299,13 @@ fn runs_table(plan: &DepthPlan, runs: &[RunResult], out: &mut StudyOutput) {
 
 /// The settings line printed under every table.
 fn settings_text(plan: &DepthPlan) -> String {
-    let emb = match plan.settings.embeddings {
-        super::model::Embeddings::Random => "U_in, U_out ~ U[−1, 1] per seed".to_string(),
-        super::model::Embeddings::Fixed { u_in, u_out } => format!("U_in = {u_in}, U_out = {u_out}"),
+    let st = &plan.settings;
+    let emb = match (st.embeddings, st.fixed_for) {
+        (Embeddings::Random, _) => "U_in, U_out ~ U[−1, 1] per seed".to_string(),
+        (Embeddings::Fixed { u_in, u_out }, FixedFor::All) => format!("U_in = {u_in}, U_out = {u_out}"),
+        (Embeddings::Fixed { u_in, u_out }, FixedFor::Constant) => {
+            format!("constant init: U_in = {u_in}, U_out = {u_out}; truncated init: U_in, U_out ~ U[−1, 1] per seed")
+        }
     };
     let n_tr = super::model::n_train(plan.settings.n, plan.settings.train_fraction);
     format!(
@@ -574,7 +581,10 @@ fn comparisons(plan: &DepthPlan, rows: &[ModelRow], out: &mut StudyOutput) {
                             Tolerance::Relative { value: 0.10 },
                             src,
                         )
-                        .note(format!("{seeds_note}; {}; tolerance 10 % (issue 14)", emb_note(plan))),
+                        .note(format!(
+                            "{seeds_note}; {}; tolerance 10 % (issue 14)",
+                            emb_note(plan, r.init)
+                        )),
                     );
                 }
                 (_, "C11", Some(p)) if l == 1024 => {
@@ -586,7 +596,7 @@ fn comparisons(plan: &DepthPlan, rows: &[ModelRow], out: &mut StudyOutput) {
                             Tolerance::AtLeast,
                             format!("{src} (published {}; SPEC §6 item 15)", fmt(p)),
                         )
-                        .note(format!("{seeds_note}; {}", emb_note(plan))),
+                        .note(format!("{seeds_note}; {}", emb_note(plan, r.init))),
                     );
                 }
                 (_, _, Some(p)) => not_compared.push(json!({
@@ -616,7 +626,7 @@ fn comparisons(plan: &DepthPlan, rows: &[ModelRow], out: &mut StudyOutput) {
                 )
                 .note(format!(
                     "over the run's depths among L = 2^7 … 2^15; {}",
-                    emb_note(plan)
+                    emb_note(plan, r.init)
                 )),
             );
         }
@@ -682,15 +692,13 @@ fn comparisons(plan: &DepthPlan, rows: &[ModelRow], out: &mut StudyOutput) {
     out.set("not_compared", not_compared);
 }
 
-fn emb_note(plan: &DepthPlan) -> String {
-    match plan.settings.embeddings {
-        super::model::Embeddings::Fixed { u_in, u_out } => format!(
+fn emb_note(plan: &DepthPlan, init: Init) -> String {
+    match plan.settings.embeddings_for(init) {
+        Embeddings::Fixed { u_in, u_out } => format!(
             "embeddings fixed at U_in = {u_in}, U_out = {u_out} (SPEC §6: fitted to B12c at L = 128 and the C11 \
              blow-up, not a prediction)"
         ),
-        super::model::Embeddings::Random => {
-            "random embeddings U[−1, 1] per seed (the thesis' seeds are unknown: order of magnitude only)".into()
-        }
+        Embeddings::Random => "random embeddings U[−1, 1] per seed, as in 004 (whose seeds are unknown)".into(),
     }
 }
 
