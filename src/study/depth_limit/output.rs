@@ -309,7 +309,7 @@ fn settings_text(plan: &DepthPlan) -> String {
     };
     let n_tr = super::model::n_train(plan.settings.n, plan.settings.train_fraction);
     format!(
-        "‖𝒲^(L)‖_1-var after T_L = ⌈{} ln L⌉ gradient-descent steps, maximum over {} seeds; C10k, {} training \
+        "‖L^β W‖_1-var after T_L = ⌈{} ln L⌉ gradient-descent steps, maximum over {} seeds; C10k, {} training \
          points; {emb}; float64",
         plan.settings.q, plan.seeds, n_tr
     )
@@ -417,7 +417,7 @@ fn variation_figures(plan: &DepthPlan, groups: &[Group], out: &mut StudyOutput) 
         let mut fig = Figure {
             title: format!("1-variation of L^β W_k after training ({})", g.source),
             x_label: "depth L".into(),
-            y_label: "‖𝒲^(L)‖_1-var (max over seeds)".into(),
+            y_label: "‖L^β W‖_1-var (max over seeds)".into(),
             log_x: true,
             log_y: true,
             annotations: vec![settings_text(plan)],
