@@ -351,7 +351,7 @@ fn table_files(plan: &DepthPlan, g: &Group) -> (Table, String, String) {
         let c0 = 2 + 3 * i;
         tex.push_str(&format!("\\cmidrule(lr){{{c0}-{}}}", c0 + 2));
     }
-    tex.push_str("\n");
+    tex.push('\n');
     for _ in &g.models {
         tex.push_str(" & ours & 004 & dev.");
     }
@@ -615,7 +615,10 @@ fn comparisons(plan: &DepthPlan, rows: &[ModelRow], out: &mut StudyOutput) {
             .map(|(_, v)| *v)
             .collect();
         if r.init == Init::Constant && r.class.name == "B12" && table_var.len() > 1 {
-            let rises = table_var.windows(2).filter(|w| !(w[1] < w[0])).count();
+            let rises = table_var
+                .windows(2)
+                .filter(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Less))
+                .count();
             out.comparisons.push(
                 Comparison::new(
                     format!("{}: number of depths where the 1-variation does not decrease", r.name),
