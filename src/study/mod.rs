@@ -3,6 +3,7 @@
 //! Adding a study is one file plus one line in [`registry::STUDIES`].
 
 pub mod convergence;
+pub mod depth_limit;
 pub mod genericity;
 pub mod geshkovski_figure;
 pub mod horizon_sweep;

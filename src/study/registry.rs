@@ -14,6 +14,7 @@ pub static STUDIES: &[&dyn Study] = &[
     &super::horizon_sweep::HorizonSweep,
     &super::turnpike::Turnpike,
     &super::geshkovski_figure::GeshkovskiFigure,
+    &super::depth_limit::DepthLimit,
 ];
 
 /// Look a study up by name.
