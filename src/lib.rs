@@ -39,5 +39,6 @@ pub mod problem;
 pub mod scenario;
 pub mod simd;
 pub mod study;
+pub mod sweep;
 
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@
 //! polynomial σ_i (linear for i ≤ 3, quadratic after), plus N points uniform in [−1, 1]^m — is seeded from
 //! (seed, draw index) alone, so the result does not depend on the thread count. Full rank is decided by the exact
 //! rank over Z_p at the drawn points. Outputs: summary.json (`probability_full_rank`, `ci95` (Wilson),
-//! `draws`, `successes`, `depth_histogram`, `failed_draws`), `depth_histogram.csv` and a bar figure
+//! `draws`, `successes`, `depth_histogram`, `mean_depth`, `failed_draws`), `depth_histogram.csv` and a bar figure
 //! `depth-histogram`.
 
 use super::{BenchKernel, Context, Plan, Study, StudyOutput};
@@ -199,6 +199,17 @@ impl Plan for GenericityConfig {
         out.set("draws", r.draws);
         out.set("successes", r.successes);
         out.set("depth_histogram", &r.depth_histogram);
+        let reached: usize = r.depth_histogram.values().sum();
+        let depth_sum: usize = r.depth_histogram.iter().map(|(k, c)| k * c).sum();
+        // Mean bracket depth at which the draws that reach full rank reach it (a sweep's figure against N).
+        out.set(
+            "mean_depth",
+            if reached > 0 {
+                depth_sum as f64 / reached as f64
+            } else {
+                f64::NAN
+            },
+        );
         out.set("failed_draws", &r.failed_draws);
         out.set("family", &cfg.family);
         out.set("m", cfg.m);
