@@ -13,6 +13,14 @@ const SWEEP: &str = "name = \"sw\"\nstudy = \"genericity\"\nseed = 5\n[output]\n
 [sweep]\n[sweep.axes]\nseed = [1, 2, 3]\n\"genericity.points\" = [2, 3, 4]\n\
 [[sweep.plot]]\nvalue = \"mean_depth\"\nx = \"genericity.points\"\nlog = true\n";
 
+/// A small seed × T training sweep: plain units (one whole training run each).
+const TRAIN: &str = "name = \"tr\"\nstudy = \"train\"\nseed = 7\n[output]\nformats = [\"svg\"]\n\
+[model]\nfamily = \"node\"\ndim = 2\n[time]\nhorizon = 1.0\nintervals = 4\n[solver]\nscheme = \"rk4\"\n\
+[controls]\nsource = \"random\"\nscale = 0.5\n[data]\nkind = \"annuli\"\nn = 40\n[objective]\nloss = \"squared\"\n\
+[train]\nmax_iters = 8\nlr = 0.05\n[train.optimizer]\nmethod = \"adam\"\n\
+[sweep]\n[sweep.axes]\nseed = [1, 2, 3]\n\"time.horizon\" = [0.5, 1.0]\n\
+[[sweep.plot]]\nvalue = \"final_loss\"\nx = \"time.horizon\"\nlog = true\n";
+
 fn ok(o: &std::process::Output) {
     assert!(o.status.success(), "exit {:?}: {}", o.status.code(), stderr(o));
 }
@@ -99,8 +107,9 @@ fn plan_lists_units_with_stable_ids_and_shards() {
     let units = p["units"].as_array().unwrap();
     assert_eq!(units.len(), 9);
     assert_eq!(p["points"], 9);
-    assert_eq!(units[0]["label"], "seed=1 genericity.points=2");
-    assert_eq!(units[8]["label"], "seed=3 genericity.points=4");
+    // genericity declares its units (blocks of draws): one block of the 6 draws per point.
+    assert_eq!(units[0]["label"], "seed=1 genericity.points=2 / draws 0-5");
+    assert_eq!(units[8]["label"], "seed=3 genericity.points=4 / draws 0-5");
     assert_eq!(ids_of_shard(&p, 1).len(), 3);
     // Ids depend on the values only: a reformatted file with another plot and other comments gives the same ids.
     let other = SWEEP
@@ -131,7 +140,7 @@ fn plan_lists_units_with_stable_ids_and_shards() {
     );
     let pz = plan_json(t.path(), &z, 1);
     assert_eq!(pz["units"].as_array().unwrap().len(), 3);
-    assert_eq!(pz["units"][2]["label"], "seed=3 genericity.points=4");
+    assert_eq!(pz["units"][2]["label"], "seed=3 genericity.points=4 / draws 0-5");
 }
 
 #[test]
@@ -386,4 +395,49 @@ fn slurm_writes_an_array_of_shards_and_a_merge_job_after_it() {
         &["slurm", s.to_str().unwrap(), "--tasks", "3", "--mem", "1G\n#SBATCH x"],
     );
     assert_eq!(code(&bad), 2);
+}
+
+#[test]
+fn a_training_sweep_in_two_shards_merges_equal_to_one_run() {
+    let t = tempfile::tempdir().unwrap();
+    let s = write(t.path(), "tr.toml", TRAIN);
+    let whole = t.path().join("whole");
+    ok(&run(t.path(), &s, &whole, &["--threads", "2", "--quiet"]));
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    ok(&run(t.path(), &s, &a, &["--shard", "0/2", "--threads", "1", "--quiet"]));
+    ok(&run(t.path(), &s, &b, &["--shard", "1/2", "--threads", "1", "--quiet"]));
+    let merged = t.path().join("m");
+    ok(&lieflow(
+        t.path(),
+        &[
+            "merge",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+            "--quiet",
+        ],
+    ));
+    assert_same_aggregate(&whole, &merged);
+    // Each unit is a whole training run with its usual files; its scenario has the point's values written in.
+    let plan = plan_json(t.path(), &s, 1);
+    let id = plan["units"][1]["id"].as_str().unwrap();
+    let unit = merged.join("units").join(id);
+    for f in [
+        "history.csv",
+        "controls.csv",
+        "summary.json",
+        "unit.json",
+        "manifest.json",
+    ] {
+        assert!(unit.join(f).is_file(), "{f} missing in {}", unit.display());
+    }
+    let m = json(&unit.join("manifest.json"));
+    let text = m["scenario_text"].as_str().unwrap();
+    assert!(
+        text.contains("horizon = 1.0") && text.contains("seed = 1") && !text.contains("[sweep"),
+        "{text}"
+    );
+    let stats = std::fs::read_to_string(whole.join("aggregate/stats.csv")).unwrap();
+    assert!(stats.lines().any(|l| l.starts_with("0.5,final_loss,3,")), "{stats}");
 }
