@@ -19,6 +19,8 @@
 //! - Lie brackets ([`lie`]): exact polynomial fields, Hall basis, jets, graded spans, N-point rank.
 //! - studies ([`study`], one registry line each): `simulate`, `convergence`, `train`, `interpolate`, `lie`,
 //!   `genericity`.
+//! - sweeps ([`sweep`]): any scenario over a grid of values and seeds (`[sweep]`), split into units with stable ids,
+//!   sharded (`--shard I/N`, SLURM job arrays), resumed, merged and aggregated (statistics over seeds, fitted slopes).
 //!
 //! Numerics never do I/O; studies return data; [`output`] writes it, replacing only folders lieflow wrote. Every
 //! size a scenario sets is checked against the machine before anything is allocated ([`scenario::budget`]).

@@ -67,7 +67,7 @@ fn a_three_task_slurm_array_and_merge_equal_the_unsharded_run() {
         .find(|l| l.starts_with("submitted array job"))
         .expect("job ids printed");
     let words: Vec<&str> = line.split_whitespace().collect();
-    let (array, merge) = (words[3].to_string(), words[8].to_string());
+    let (array, merge) = (words[3].to_string(), words[9].to_string());
     assert!(array.parse::<u64>().is_ok() && merge.parse::<u64>().is_ok(), "{line}");
     assert!(line.contains(&format!("afterok:{array}")), "{line}");
 

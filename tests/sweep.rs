@@ -345,7 +345,13 @@ fn bad_sweep_paths_and_values_exit_2_at_the_sweep_line() {
             "x = \"genericity.dim\"",
         ),
     ] {
-        let text = SWEEP.replace(from, to);
+        // Renaming the axis would also leave the figure's `x` without its axis: drop the figure for those cases.
+        let base = if needle == "pionts" || needle == "genericty" {
+            SWEEP.split("[[sweep.plot]]").next().unwrap().to_string()
+        } else {
+            SWEEP.to_string()
+        };
+        let text = base.replace(from, to);
         let s = write(t.path(), "bad.toml", &text);
         let o = lieflow(t.path(), &["validate", s.to_str().unwrap()]);
         assert_eq!(code(&o), 2, "{to}: {}", stderr(&o));

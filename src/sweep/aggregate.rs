@@ -96,11 +96,11 @@ pub fn aggregate(sweep: &Sweep, units: &[Unit], dir: &Path) -> Result<StudyOutpu
     let mut summaries: Vec<Json> = Vec::with_capacity(sweep.points.len());
     for (p, point) in sweep.points.iter().enumerate() {
         let mine: Vec<&Unit> = units.iter().filter(|u| u.point == p).collect();
-        let plain = mine.iter().all(|u| u.inner.is_none());
-        if plain {
-            let u = mine.first().expect("a point has a unit");
-            summaries.push(read_json(&super::folder::unit_dir(dir, &u.id).join("summary.json"))?);
-            continue;
+        if let [u] = mine[..] {
+            if u.inner.is_none() {
+                summaries.push(read_json(&super::folder::unit_dir(dir, &u.id).join("summary.json"))?);
+                continue;
+            }
         }
         let results = mine
             .iter()
@@ -108,7 +108,12 @@ pub fn aggregate(sweep: &Sweep, units: &[Unit], dir: &Path) -> Result<StudyOutpu
             .collect::<Result<Vec<_>>>()?;
         let file = sweep.point_file(p)?;
         let plan = sweep.prepare(p, &file)?;
-        let study_units = plan.units().expect("a point with study units");
+        let Some(study_units) = plan.units() else {
+            return Err(Error::arg(
+                "lieflow merge",
+                format!("point {} has no units", point.label),
+            ));
+        };
         let mut pout = StudyOutput::default();
         study_units.aggregate(&results, &mut pout)?;
         let prefix = format!("points/{}", point.id);
