@@ -342,11 +342,11 @@ fn bad_sweep_paths_and_values_exit_2_at_the_sweep_line() {
         (
             "x = \"genericity.points\"",
             "x = \"genericity.dim\"",
-            "x = \"genericity.dim\"",
+            "[[sweep.plot]]", // figure settings are located at their [[sweep.plot]] entry
         ),
     ] {
-        // Renaming the axis would also leave the figure's `x` without its axis: drop the figure for those cases.
-        let base = if needle == "pionts" || needle == "genericty" {
+        // The figure would be refused first (its `x` renamed away or not numeric): keep it only for its own case.
+        let base = if needle != "[[sweep.plot]]" {
             SWEEP.split("[[sweep.plot]]").next().unwrap().to_string()
         } else {
             SWEEP.to_string()
