@@ -20,7 +20,9 @@
 //!   rules and divergence detection.
 //! - Lie brackets ([`lie`]): exact polynomial fields, Hall basis, jets, graded spans, N-point rank.
 //! - studies ([`study`], one registry line each): `simulate`, `convergence`, `train`, `interpolate`, `lie`,
-//!   `genericity`, `young-convergence`.
+//!   `genericity`, `young-convergence`, `horizon-sweep`, `turnpike`, `geshkovski-figure`, `depth-limit`.
+//! - sweeps ([`sweep`]): any scenario over a grid of values and seeds (`[sweep]`), split into units with stable ids,
+//!   sharded (`--shard I/N`, SLURM job arrays), resumed, merged and aggregated (statistics over seeds, fitted slopes).
 //!
 //! Numerics never do I/O; studies return data; [`output`] writes it, replacing only folders lieflow wrote. Every
 //! size a scenario sets is checked against the machine before anything is allocated ([`scenario::budget`]).
@@ -41,5 +43,6 @@ pub mod problem;
 pub mod scenario;
 pub mod simd;
 pub mod study;
+pub mod sweep;
 
 pub use error::{Error, Result};

@@ -163,6 +163,12 @@ fn bundled_scenarios_write_pdf_svg_and_png_at_column_width() {
     let tmp = tempfile::tempdir().unwrap();
     for name in &names {
         let out = run_column(tmp.path(), name);
+        // A sweep scenario writes its unit folders and, in aggregate/, the sweep's own figures and manifest.
+        let out = if out.join("aggregate").is_dir() {
+            out.join("aggregate")
+        } else {
+            out
+        };
         check_print_figures(&out);
         let m = json(&out.join("manifest.json"));
         assert_eq!(m["figures"]["preset"], "column", "{name}");

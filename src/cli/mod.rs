@@ -21,6 +21,7 @@ pub mod grad;
 mod list;
 mod pvar;
 mod run;
+mod sweep;
 
 pub use args::{Cli, Command};
 
@@ -35,6 +36,9 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Grad(a) => grad::grad(&a),
         Command::Gradcheck(a) => grad::gradcheck(&a),
         Command::Pvar(a) => pvar::pvar(&a),
+        Command::Plan(a) => sweep::plan(&a),
+        Command::Merge(a) => sweep::merge(&a),
+        Command::Slurm(a) => sweep::slurm(&a),
         Command::List { dir } => list::list(dir.as_deref()),
     }
 }

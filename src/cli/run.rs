@@ -23,6 +23,9 @@ pub(super) fn load(path: &Path, seed: Option<u64>) -> Result<ScenarioFile> {
 /// `lieflow validate SCENARIO`.
 pub fn validate(path: &Path) -> Result<()> {
     let file = load(path, None)?;
+    if crate::sweep::SweepSpec::parse(&file)?.is_some() {
+        return super::sweep::validate(&file);
+    }
     let (study, _) = study::prepare(&file)?;
     file.figure_options(None)?;
     outln!("{}: ok ({} study `{}`)", path.display(), study.name(), file.name());
@@ -50,6 +53,9 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 pub fn run(a: &RunArgs) -> Result<()> {
     let started = Instant::now();
     let file = load(&a.scenario, a.seed)?;
+    if a.shard.is_some() || crate::sweep::SweepSpec::parse(&file)?.is_some() {
+        return super::sweep::run(a, &file);
+    }
     let pool = pool(a.threads)?;
     let quiet = a.quiet;
     let figures = file.figure_options(a.figures.as_deref().and_then(crate::output::plot::Preset::from_name))?;

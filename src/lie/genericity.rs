@@ -158,10 +158,18 @@ fn one_draw(cfg: &GenericityConfig, i: usize) -> Result<Option<usize>> {
 
 /// Runs the draws in parallel (deterministic: each draw has its own seed).
 pub fn genericity(cfg: &GenericityConfig) -> Result<GenericityReport> {
-    let res: Vec<Option<usize>> = (0..cfg.draws)
-        .into_par_iter()
-        .map(|i| one_draw(cfg, i))
-        .collect::<Result<Vec<_>>>()?;
+    Ok(report(&draws(cfg, 0..cfg.draws)?))
+}
+
+/// The depth at which each draw of `range` reaches full rank (`None`: not by `max_depth`), in parallel over the
+/// draws; draw i depends on (seed, i) only, so any split of the draws into ranges gives the same values.
+pub fn draws(cfg: &GenericityConfig, range: std::ops::Range<usize>) -> Result<Vec<Option<usize>>> {
+    range.into_par_iter().map(|i| one_draw(cfg, i)).collect()
+}
+
+/// The report of the draws `res` (draw i at index i).
+pub fn report(res: &[Option<usize>]) -> GenericityReport {
+    let n = res.len();
     let mut hist = BTreeMap::new();
     let mut failed = Vec::new();
     for (i, r) in res.iter().enumerate() {
@@ -170,21 +178,17 @@ pub fn genericity(cfg: &GenericityConfig) -> Result<GenericityReport> {
             None => failed.push(i),
         }
     }
-    let s = cfg.draws - failed.len();
-    let (lo, hi) = wilson95(s, cfg.draws);
-    Ok(GenericityReport {
-        draws: cfg.draws,
+    let s = n - failed.len();
+    let (lo, hi) = wilson95(s, n);
+    GenericityReport {
+        draws: n,
         successes: s,
-        probability: if cfg.draws > 0 {
-            s as f64 / cfg.draws as f64
-        } else {
-            0.0
-        },
+        probability: if n > 0 { s as f64 / n as f64 } else { 0.0 },
         wilson_low: lo,
         wilson_high: hi,
         depth_histogram: hist,
         failed_draws: failed,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 //! polynomial σ_i (linear for i ≤ 3, quadratic after), plus N points uniform in [−1, 1]^m — is seeded from
 //! (seed, draw index) alone, so the result does not depend on the thread count. Full rank is decided by the exact
 //! rank over Z_p at the drawn points. Outputs: summary.json (`probability_full_rank`, `ci95` (Wilson),
-//! `draws`, `successes`, `depth_histogram`, `failed_draws`), `depth_histogram.csv` and a bar figure
+//! `draws`, `successes`, `depth_histogram`, `mean_depth`, `failed_draws`), `depth_histogram.csv` and a bar figure
 //! `depth-histogram`.
 
-use super::{BenchKernel, Context, Plan, Study, StudyOutput};
+use super::{BenchKernel, Context, Plan, Study, StudyOutput, Units};
+use crate::lie::genericity::{draws, report};
 use crate::lie::{genericity, GenericityConfig, RandomFamily};
 use crate::output::plot::{Color, Figure, KeyEntry, KeyKind, Mark, Region, Series};
 use crate::output::table::Table;
@@ -19,7 +20,7 @@ use crate::scenario::ScenarioFile;
 use crate::study::lie::cost::{FieldKind, RankCost};
 use crate::Result;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Instant;
 
 /// Which random fields a genericity study draws.
@@ -187,97 +188,160 @@ impl Plan for GenericityConfig {
             Ok(json!({ "probability_full_rank": r.probability, "draws": r.draws }))
         })))
     }
-    fn run(&mut self, _ctx: &Context, out: &mut StudyOutput) -> Result<()> {
-        let cfg = &*self;
-        out.solver = crate::output::results::json_value(cfg);
+    fn run(&mut self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
         let t0 = Instant::now();
-        let r = genericity(cfg)?;
+        super::run_units(&*self, ctx, out)?;
         out.timings.insert("draws".into(), t0.elapsed().as_secs_f64());
-        out.set("probability_full_rank", r.probability);
-        out.set("ci95", [r.wilson_low, r.wilson_high]);
-        out.set("ci_method", "Wilson score interval, 95 %");
-        out.set("draws", r.draws);
-        out.set("successes", r.successes);
-        out.set("depth_histogram", &r.depth_histogram);
-        out.set("failed_draws", &r.failed_draws);
-        out.set("family", &cfg.family);
-        out.set("m", cfg.m);
-        out.set("n_points", cfg.n_points);
-        out.set("target_rank", cfg.m * cfg.n_points);
-        out.set("max_depth", cfg.max_depth);
-        out.set(
-            "rank_rule",
-            "full rank = exact rank mN over Z_p (p = 2^61 − 1) of the bracket evaluation matrix at the drawn points",
-        );
-
-        let family = match &cfg.family {
-            RandomFamily::Polynomial { range: Some(r), .. } => format!("integer coefficients uniform in [−{r}, {r}]"),
-            RandomFamily::Polynomial { range: None, .. } => "standard Gaussian coefficients (a density)".into(),
-            RandomFamily::Features7 => "seven random polynomial-σ features".into(),
-        };
-        out.set("coefficients", &family);
-        out.comparisons.push(
-            Comparison::new(
-                "probability that a draw satisfies the N-point rank condition",
-                1.0,
-                r.probability,
-                Tolerance::Exact,
-                "SPEC §5 item 10: random fields with coefficients from a density satisfy it with probability one",
-            )
-            .note(format!(
-                "{} of {} draws ({family}); Wilson 95 % CI [{:.4}, {:.4}]",
-                r.successes, r.draws, r.wilson_low, r.wilson_high
-            )),
-        );
-        let mut tab = Table::new(["depth", "draws", "fraction"]);
-        let mut fig = Figure {
-            title: format!(
-                "Depth needed for full rank mN = {} ({} draws, P = {:.3}, 95 % CI [{:.3}, {:.3}])",
-                cfg.m * cfg.n_points,
-                r.draws,
-                r.probability,
-                r.wilson_low,
-                r.wilson_high
-            ),
-            x_label: "bracket depth k reaching full rank".into(),
-            y_label: "draws".into(),
-            x_integer: true,
-            y_integer: true,
-            x_range: Some((0.4, cfg.max_depth as f64 + 0.6)),
-            ..Figure::default()
-        };
-        if !r.failed_draws.is_empty() {
-            fig.annotations.push(format!(
-                "{} draws not full rank by depth {}",
-                r.failed_draws.len(),
-                cfg.max_depth
-            ));
-        }
-        for k in 1..=cfg.max_depth {
-            let c = r.depth_histogram.get(&k).copied().unwrap_or(0);
-            tab.push(vec![k as f64, c as f64, c as f64 / r.draws as f64]);
-            let (x0, x1) = (k as f64 - 0.4, k as f64 + 0.4);
-            if c > 0 {
-                fig.regions.push(Region {
-                    x0,
-                    x1,
-                    y0: 0.0,
-                    y1: c as f64,
-                    class: 0,
-                });
-            }
-            fig.series.push(
-                Series::unlabelled(vec![(x0, 0.0), (x0, c as f64), (x1, c as f64), (x1, 0.0)], Mark::Line)
-                    .color(0usize),
-            );
-        }
-        fig.key.push(KeyEntry {
-            label: "draws reaching full rank at depth k".into(),
-            color: Color::Palette(0),
-            kind: KeyKind::Patch,
-        });
-        out.tables.push(("depth_histogram.csv".into(), tab));
-        out.figures.push(("depth-histogram".into(), fig));
         Ok(())
     }
+    fn units(&self) -> Option<&dyn Units> {
+        Some(self)
+    }
+}
+
+/// Draws per unit of work (sweeps shard a genericity study by blocks of draws).
+pub const DRAWS_PER_UNIT: usize = 50;
+
+/// The units of a genericity study: blocks of [`DRAWS_PER_UNIT`] draws, each draw seeded from (seed, index), so
+/// the blocks' depths put together are those of one run over all draws.
+impl Units for GenericityConfig {
+    fn ids(&self) -> Vec<String> {
+        (0..self.draws.div_ceil(DRAWS_PER_UNIT))
+            .map(|b| {
+                let (a, e) = (b * DRAWS_PER_UNIT, ((b + 1) * DRAWS_PER_UNIT).min(self.draws));
+                format!("draws {a}-{}", e - 1)
+            })
+            .collect()
+    }
+    fn cost(&self, i: usize) -> f64 {
+        let len = (self.draws - i * DRAWS_PER_UNIT).min(DRAWS_PER_UNIT);
+        (len * self.n_points * self.m) as f64
+    }
+    fn run_unit(&self, i: usize, _ctx: &Context) -> Result<Value> {
+        let range = i * DRAWS_PER_UNIT..((i + 1) * DRAWS_PER_UNIT).min(self.draws);
+        Ok(json!(draws(self, range)?))
+    }
+    fn aggregate(&self, results: &[Value], out: &mut StudyOutput) -> Result<()> {
+        let mut depths: Vec<Option<usize>> = Vec::with_capacity(self.draws);
+        for v in results {
+            let block: Vec<Option<usize>> = serde_json::from_value(v.clone()).map_err(|e| {
+                crate::Error::io(
+                    "result.json",
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not a genericity block: {e}")),
+                )
+            })?;
+            depths.extend(block);
+        }
+        if depths.len() != self.draws {
+            return Err(crate::Error::io(
+                "result.json",
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("the units hold {} draws, the study has {}", depths.len(), self.draws),
+                ),
+            ));
+        }
+        write_report(self, &report(&depths), out);
+        Ok(())
+    }
+}
+
+/// summary.json, the comparison, depth_histogram.csv and the depth figure of report `r`.
+fn write_report(cfg: &GenericityConfig, r: &crate::lie::GenericityReport, out: &mut StudyOutput) {
+    out.solver = crate::output::results::json_value(cfg);
+    out.set("probability_full_rank", r.probability);
+    out.set("ci95", [r.wilson_low, r.wilson_high]);
+    out.set("ci_method", "Wilson score interval, 95 %");
+    out.set("draws", r.draws);
+    out.set("successes", r.successes);
+    out.set("depth_histogram", &r.depth_histogram);
+    let reached: usize = r.depth_histogram.values().sum();
+    let depth_sum: usize = r.depth_histogram.iter().map(|(k, c)| k * c).sum();
+    // Mean bracket depth at which the draws that reach full rank reach it (a sweep's figure against N).
+    out.set(
+        "mean_depth",
+        if reached > 0 {
+            depth_sum as f64 / reached as f64
+        } else {
+            f64::NAN
+        },
+    );
+    out.set("failed_draws", &r.failed_draws);
+    out.set("family", &cfg.family);
+    out.set("m", cfg.m);
+    out.set("n_points", cfg.n_points);
+    out.set("target_rank", cfg.m * cfg.n_points);
+    out.set("max_depth", cfg.max_depth);
+    out.set(
+        "rank_rule",
+        "full rank = exact rank mN over Z_p (p = 2^61 − 1) of the bracket evaluation matrix at the drawn points",
+    );
+
+    let family = match &cfg.family {
+        RandomFamily::Polynomial { range: Some(r), .. } => format!("integer coefficients uniform in [−{r}, {r}]"),
+        RandomFamily::Polynomial { range: None, .. } => "standard Gaussian coefficients (a density)".into(),
+        RandomFamily::Features7 => "seven random polynomial-σ features".into(),
+    };
+    out.set("coefficients", &family);
+    out.comparisons.push(
+        Comparison::new(
+            "probability that a draw satisfies the N-point rank condition",
+            1.0,
+            r.probability,
+            Tolerance::Exact,
+            "SPEC §5 item 10: random fields with coefficients from a density satisfy it with probability one",
+        )
+        .note(format!(
+            "{} of {} draws ({family}); Wilson 95 % CI [{:.4}, {:.4}]",
+            r.successes, r.draws, r.wilson_low, r.wilson_high
+        )),
+    );
+    let mut tab = Table::new(["depth", "draws", "fraction"]);
+    let mut fig = Figure {
+        title: format!(
+            "Depth needed for full rank mN = {} ({} draws, P = {:.3}, 95 % CI [{:.3}, {:.3}])",
+            cfg.m * cfg.n_points,
+            r.draws,
+            r.probability,
+            r.wilson_low,
+            r.wilson_high
+        ),
+        x_label: "bracket depth k reaching full rank".into(),
+        y_label: "draws".into(),
+        x_integer: true,
+        y_integer: true,
+        x_range: Some((0.4, cfg.max_depth as f64 + 0.6)),
+        ..Figure::default()
+    };
+    if !r.failed_draws.is_empty() {
+        fig.annotations.push(format!(
+            "{} draws not full rank by depth {}",
+            r.failed_draws.len(),
+            cfg.max_depth
+        ));
+    }
+    for k in 1..=cfg.max_depth {
+        let c = r.depth_histogram.get(&k).copied().unwrap_or(0);
+        tab.push(vec![k as f64, c as f64, c as f64 / r.draws as f64]);
+        let (x0, x1) = (k as f64 - 0.4, k as f64 + 0.4);
+        if c > 0 {
+            fig.regions.push(Region {
+                x0,
+                x1,
+                y0: 0.0,
+                y1: c as f64,
+                class: 0,
+            });
+        }
+        fig.series.push(
+            Series::unlabelled(vec![(x0, 0.0), (x0, c as f64), (x1, c as f64), (x1, 0.0)], Mark::Line).color(0usize),
+        );
+    }
+    fig.key.push(KeyEntry {
+        label: "draws reaching full rank at depth k".into(),
+        color: Color::Palette(0),
+        kind: KeyKind::Patch,
+    });
+    out.tables.push(("depth_histogram.csv".into(), tab));
+    out.figures.push(("depth-histogram".into(), fig));
 }
