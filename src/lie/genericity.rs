@@ -64,7 +64,10 @@ pub fn wilson95(s: usize, n: usize) -> (f64, f64) {
     let denom = 1.0 + z * z / nf;
     let center = (p + z * z / (2.0 * nf)) / denom;
     let half = z * (p * (1.0 - p) / nf + z * z / (4.0 * nf * nf)).sqrt() / denom;
-    ((center - half).max(0.0), (center + half).min(1.0))
+    // At s = 0 or s = n the exact bound is p itself (0 or 1); rounding may land a hair inside it.
+    let lo = if s == 0 { 0.0 } else { (center - half).max(0.0) };
+    let hi = if s == n { 1.0 } else { (center + half).min(1.0) };
+    (lo, hi)
 }
 
 fn draw_seed(seed: u64, i: usize) -> u64 {
