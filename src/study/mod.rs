@@ -4,7 +4,9 @@
 
 pub mod convergence;
 pub mod genericity;
+pub mod gradient_flow;
 pub mod interpolate;
+pub mod l1_bangoff;
 pub mod lie;
 pub mod registry;
 pub mod simulate;
