@@ -11,8 +11,9 @@
 //! otherwise     x ← z,  t' = (1 + √(1 + 4t²))/2,  y ← z + ((t − 1)/t')(z − x_old)
 //! ```
 //!
-//! after which s grows by `grow` (so the step is not stuck at the smallest value a transient needed). The
-//! stopping measure is the gradient mapping ‖z − y‖/s, which is 0 exactly at a stationary point of F + G; a
+//! after which (on an accepted step) s grows by `grow`, up to `step · max_step_factor` (so the step is not stuck at the smallest value a transient needed). The
+//! stopping measure is the gradient mapping ‖x − prox_{sG}(x − s∇F(x))‖/s at the accepted iterate x, which is 0
+//! exactly at a stationary point of F + G (a step that backtracks below 1e-300 stops the run, unconverged); a
 //! non-finite F stops with [`Error::Numerical`] naming the iteration.
 
 use crate::{Error, Result};
@@ -22,7 +23,7 @@ use crate::{Error, Result};
 pub struct FistaConfig {
     /// Iteration budget.
     pub max_iters: usize,
-    /// Stop when the gradient mapping ‖z − y‖/s ≤ tol (Euclidean norm over θ).
+    /// Stop when the gradient mapping ‖x − prox_{sG}(x − s∇F(x))‖/s ≤ tol (Euclidean norm over θ).
     pub tol: f64,
     /// First step size s.
     pub step: f64,
@@ -30,6 +31,8 @@ pub struct FistaConfig {
     pub grow: f64,
     /// Record the history every this many iterations (and the last).
     pub record_every: usize,
+    /// The step never grows beyond `step · max_step_factor`.
+    pub max_step_factor: f64,
 }
 
 impl Default for FistaConfig {
@@ -40,6 +43,7 @@ impl Default for FistaConfig {
             step: 1.0,
             grow: 1.05,
             record_every: 10,
+            max_step_factor: 1e3,
         }
     }
 }
@@ -51,7 +55,7 @@ pub struct FistaRecord {
     pub iter: usize,
     /// J(x) = F(x) + G(x) at the accepted iterate.
     pub objective: f64,
-    /// Gradient mapping ‖z − y‖/s of the iteration.
+    /// Gradient mapping at the accepted iterate.
     pub grad_map: f64,
     /// Step size used.
     pub step: f64,
@@ -64,9 +68,10 @@ pub struct FistaReport {
     pub iters: usize,
     /// J at the final iterate.
     pub objective: f64,
-    /// Last gradient mapping.
+    /// Gradient mapping ‖x − prox_{s₀G}(x − s₀∇F(x))‖/s₀ at the final x with the first step s₀.
     pub grad_map: f64,
-    /// Whether `tol` was reached (else the budget ran out).
+    /// Whether `tol` was reached (else the budget ran out, or the line search stalled at rounding level: the
+    /// step fell below 1e-8 × the first step).
     pub converged: bool,
     /// Number of restarts.
     pub restarts: usize,
@@ -108,6 +113,8 @@ pub fn fista(
     let mut fy = fx;
     let mut gy = gx.clone();
     let mut z = vec![0.0; n];
+    let mut w = vec![0.0; n];
+    let s_max = cfg.step * cfg.max_step_factor;
     let mut gz = vec![0.0; n];
     let mut t = 1.0f64;
     let mut s = cfg.step;
@@ -136,8 +143,7 @@ pub fn fista(
                 lin += gi * d;
                 sq += d * d;
             }
-            if fz <= fy + lin + sq / (2.0 * s) * (1.0 + 1e-12) + 1e-15 * fy.abs() || s < 1e-300 {
-                grad_map = sq.sqrt() / s;
+            if fz <= fy + lin + sq / (2.0 * s) * (1.0 + 1e-12) + 1e-15 * fy.abs() || s < cfg.step * 1e-8 {
                 break fz;
             }
             s *= 0.5;
@@ -161,12 +167,19 @@ pub fn fista(
             gx.copy_from_slice(&gz);
             jx = jz;
             t = t_new;
+            // Stationarity of the accepted iterate: the gradient mapping at x itself, with the current step.
+            for ((wi, xi), gi) in w.iter_mut().zip(x.iter()).zip(&gx) {
+                *wi = xi - s * gi;
+            }
+            prox(&mut w, s);
+            grad_map = w.iter().zip(x.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt() / s;
             if beta == 0.0 {
                 fy = fx;
                 gy.copy_from_slice(&gx);
             } else {
                 fy = eval(&y, &mut gy, iters, &mut evals)?;
             }
+            s = (s * cfg.grow).min(s_max);
         }
         if iters % cfg.record_every.max(1) == 0 {
             history.push(FistaRecord {
@@ -180,8 +193,18 @@ pub fn fista(
             converged = true;
             break;
         }
-        s *= cfg.grow;
+        if s < cfg.step * 1e-8 {
+            // The line search rejects every step at rounding level: J has stopped changing in floating point.
+            break;
+        }
     }
+    // The reported stationarity measure: the gradient mapping at the final x with the first step (fixed, so runs
+    // compare), which needs no further evaluation of F.
+    for ((wi, xi), gi) in w.iter_mut().zip(x.iter()).zip(&gx) {
+        *wi = xi - cfg.step * gi;
+    }
+    prox(&mut w, cfg.step);
+    let grad_map = w.iter().zip(x.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt() / cfg.step;
     if history.last().map(|r| r.iter) != Some(iters) {
         history.push(FistaRecord {
             iter: iters,

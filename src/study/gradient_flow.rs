@@ -399,7 +399,7 @@ impl FlowPlan {
                 10.0,
                 span,
                 0.0,
-                1_000_000,
+                50_000,
                 u32::MAX,
                 OutputType::Sparse,
             );
