@@ -155,7 +155,11 @@ fn discrete_adjoint_matches_fd_for_every_loss_and_readout() {
         ("squared/projection", Loss::Squared, Readout::Projection(proj.clone())),
         ("squared/affine", Loss::Squared, Readout::Affine { q: 3 }),
         ("squared/interpolation", Loss::Squared, Readout::Interpolation),
-        ("smooth-l1/projection", Loss::SmoothL1 { delta: 0.05 }, Readout::Projection(proj.clone())),
+        (
+            "smooth-l1/projection",
+            Loss::SmoothL1 { delta: 0.05 },
+            Readout::Projection(proj.clone()),
+        ),
         ("smooth-l1/identity", Loss::SmoothL1 { delta: 0.3 }, Readout::Identity),
         ("cross-entropy/affine", Loss::CrossEntropy, Readout::Affine { q: 3 }),
         ("cross-entropy/identity", Loss::CrossEntropy, Readout::Identity),

@@ -67,13 +67,20 @@ fn l1_bangoff_tiny_run_writes_switching_times_fractions_and_figures() {
             let t = t.as_f64().unwrap();
             assert!(t > 0.0 && t < hz, "T* = {t} for T = {hz}");
         }
-        for f in b["bang_fraction"].as_array().unwrap().iter().chain(b["off_fraction"].as_array().unwrap()) {
+        for f in b["bang_fraction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(b["off_fraction"].as_array().unwrap())
+        {
             let f = f.as_f64().unwrap();
             assert!((0.0..=1.0).contains(&f), "{f}");
         }
     }
     let comps = s["comparisons"].as_array().unwrap();
-    assert!(comps.iter().any(|c| c["quantity"].as_str().unwrap().contains("Φ(T)(T − T*)²")));
+    assert!(comps
+        .iter()
+        .any(|c| c["quantity"].as_str().unwrap().contains("Φ(T)(T − T*)²")));
     for f in ["switching.csv", "controls-norm.csv", "convergence.csv"] {
         assert!(out.join(f).is_file(), "{f}");
     }
@@ -161,7 +168,12 @@ fn full_acceptance_on_the_bundled_scenarios() {
             .unwrap()
             .iter()
             .filter(|c| c["verdict"] != "pass")
-            .map(|c| format!("{}: expected {} measured {}", c["quantity"], c["expected"], c["measured"]))
+            .map(|c| {
+                format!(
+                    "{}: expected {} measured {}",
+                    c["quantity"], c["expected"], c["measured"]
+                )
+            })
             .collect();
         assert!(failed.is_empty(), "{name}: {failed:#?}");
     }

@@ -119,7 +119,11 @@ mod tests {
         fd(Loss::Logistic, &[0.7], Target::Class(0));
         fd(Loss::Logistic, &[-3.0], Target::Class(1));
         fd(Loss::SmoothL1 { delta: 0.1 }, &[0.3, -1.2], Target::Vector(&[1.0, 0.5]));
-        fd(Loss::SmoothL1 { delta: 0.5 }, &[0.95, 0.45], Target::Vector(&[1.0, 0.5]));
+        fd(
+            Loss::SmoothL1 { delta: 0.5 },
+            &[0.95, 0.45],
+            Target::Vector(&[1.0, 0.5]),
+        );
     }
 
     #[test]
@@ -130,8 +134,9 @@ mod tests {
         assert!((near - 0.5e-12 / 1e-3).abs() < 1e-20, "{near}");
         let far = l.eval_grad(&[2.0], Target::Vector(&[0.0]), &mut g);
         assert!((far - (2.0 - 1e-3)).abs() < 1e-6 && (g[0] - 1.0).abs() < 1e-6);
-        let s: Loss = toml::from_str::<std::collections::BTreeMap<String, Loss>>("loss = { smooth_l1 = { delta = 0.01 } }")
-            .unwrap()["loss"];
+        let s: Loss =
+            toml::from_str::<std::collections::BTreeMap<String, Loss>>("loss = { smooth_l1 = { delta = 0.01 } }")
+                .unwrap()["loss"];
         assert_eq!(s, Loss::SmoothL1 { delta: 0.01 });
     }
 

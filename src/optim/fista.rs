@@ -172,7 +172,13 @@ pub fn fista(
                 *wi = xi - s * gi;
             }
             prox(&mut w, s);
-            grad_map = w.iter().zip(x.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt() / s;
+            grad_map = w
+                .iter()
+                .zip(x.iter())
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt()
+                / s;
             if beta == 0.0 {
                 fy = fx;
                 gy.copy_from_slice(&gx);
@@ -204,7 +210,13 @@ pub fn fista(
         *wi = xi - cfg.step * gi;
     }
     prox(&mut w, cfg.step);
-    let grad_map = w.iter().zip(x.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt() / cfg.step;
+    let grad_map = w
+        .iter()
+        .zip(x.iter())
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        .sqrt()
+        / cfg.step;
     if history.last().map(|r| r.iter) != Some(iters) {
         history.push(FistaRecord {
             iter: iters,

@@ -1,8 +1,11 @@
 //! `gradient-flow`: training time t → ∞ for a deep bias-free classifier (SPEC §4 items 7–8, seed 000: Berlyand &
 //! Jabin, Theorem 3 and Lemma 2.1; Lyu & Li 2020 for the sharp rates). The network ([`net`]: ReLU or |·| hidden
 //! layers, linear logits, mean softmax cross-entropy L̄) is a parameter-space ODE, integrated here directly:
-//! - the gradient flow α̇ = −∇L̄(α) with the adaptive Dormand–Prince 5(4) of `ode_solvers` (tight rtol/atol),
-//!   restarted at each of the log-spaced save times up to t_max;
+//! - the gradient flow α̇ = −∇L̄(α) with an adaptive embedded Dormand–Prince 5(4) (tight rtol/atol; the tableau
+//!   of `ode_solvers`' Dopri5, written out here because a ReLU network's gradient jumps across kinks and, where
+//!   the flow slides along one, `ode_solvers`' step control — which has no minimum step — stalls; here steps
+//!   are floored at `min_step`·(1 + t) and the steps taken at the floor are counted), stopping exactly at each
+//!   log-spaced save time up to t_max;
 //! - plain gradient descent α ← α − η∇L̄ beside it (time t = nη).
 //!
 //! Both start from the same point of the good set A_η (every training point classified with margin ≥ η: seed 000,
@@ -28,8 +31,6 @@ use crate::output::{Comparison, Tolerance};
 use crate::scenario::ScenarioFile;
 use crate::{Error, Result};
 use net::{Hidden, Net};
-use ode_solvers::dop_shared::IntegrationError;
-use ode_solvers::{DVector, Dopri5, OutputType, System};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Deserialize;
@@ -78,6 +79,11 @@ pub struct FlowSpec {
     pub rtol: f64,
     #[serde(default = "atol")]
     pub atol: f64,
+    /// Smallest flow step, relative: h ≥ min_step · (1 + t). A ReLU network's gradient jumps where a
+    /// pre-activation crosses 0; where the flow slides along such a kink the error control would shrink the step
+    /// without end, so steps at the floor are accepted and counted (`flow_floor_steps` in summary.json).
+    #[serde(default = "min_step")]
+    pub min_step: f64,
     /// Gradient-descent step η (0: no gradient-descent run).
     #[serde(default = "gd_lr")]
     pub gd_lr: f64,
@@ -115,6 +121,9 @@ fn rtol() -> f64 {
 }
 fn atol() -> f64 {
     1e-14
+}
+fn min_step() -> f64 {
+    1e-6
 }
 fn gd_lr() -> f64 {
     0.1
@@ -164,18 +173,28 @@ fn prepare(file: &ScenarioFile) -> Result<FlowPlan> {
     if dim == 0 {
         return Err(e("inputs", "expected points with at least one coordinate".into()));
     }
-    if let Some(i) = s.inputs.iter().position(|r| r.len() != dim || r.iter().any(|v| !v.is_finite())) {
+    if let Some(i) = s
+        .inputs
+        .iter()
+        .position(|r| r.len() != dim || r.iter().any(|v| !v.is_finite()))
+    {
         return Err(e(
             &format!("inputs[{i}]"),
             format!("expected {dim} finite numbers like the first point"),
         ));
     }
     if s.labels.len() != n {
-        return Err(e("labels", format!("expected {n} labels (one per input), found {}", s.labels.len())));
+        return Err(e(
+            "labels",
+            format!("expected {n} labels (one per input), found {}", s.labels.len()),
+        ));
     }
     let classes = s.labels.iter().max().map_or(0, |m| m + 1);
     if classes < 2 || (0..classes).any(|c| !s.labels.contains(&c)) {
-        return Err(e("labels", "expected labels 0..C−1 with C ≥ 2, every class present".into()));
+        return Err(e(
+            "labels",
+            "expected labels 0..C−1 with C ≥ 2, every class present".into(),
+        ));
     }
     if s.hidden_layers.is_empty() || s.hidden_layers.iter().any(|&h| h == 0 || h > 20) {
         return Err(e("hidden_layers", "expected a list of depths between 1 and 20".into()));
@@ -186,7 +205,10 @@ fn prepare(file: &ScenarioFile) -> Result<FlowPlan> {
     for &h in &s.hidden_layers {
         let p = dim * s.width + (h - 1) * s.width * s.width + s.width * classes;
         if p > MAX_PARAMS {
-            return Err(e("width", format!("{p} parameters with {h} hidden layers: at most {MAX_PARAMS}")));
+            return Err(e(
+                "width",
+                format!("{p} parameters with {h} hidden layers: at most {MAX_PARAMS}"),
+            ));
         }
     }
     for (k, v) in [
@@ -197,18 +219,28 @@ fn prepare(file: &ScenarioFile) -> Result<FlowPlan> {
         ("t_first", s.t_first),
         ("rtol", s.rtol),
         ("atol", s.atol),
+        ("min_step", s.min_step),
     ] {
         if !(v.is_finite() && v > 0.0) {
-            return Err(e(k, format!("expected a finite number > 0, found {}", crate::error::num(v))));
+            return Err(e(
+                k,
+                format!("expected a finite number > 0, found {}", crate::error::num(v)),
+            ));
         }
     }
     if !(s.gd_lr.is_finite() && s.gd_lr >= 0.0) {
-        return Err(e("gd_lr", "expected a finite step ≥ 0 (0: no gradient-descent run)".into()));
+        return Err(e(
+            "gd_lr",
+            "expected a finite step ≥ 0 (0: no gradient-descent run)".into(),
+        ));
     }
     if s.gd_lr > 0.0 && s.t_max / s.gd_lr > MAX_GD_ITERS {
         return Err(e(
             "gd_lr",
-            format!("t_max/gd_lr = {:e} iterations: expected at most {MAX_GD_ITERS:e}", s.t_max / s.gd_lr),
+            format!(
+                "t_max/gd_lr = {:e} iterations: expected at most {MAX_GD_ITERS:e}",
+                s.t_max / s.gd_lr
+            ),
         ));
     }
     if s.t_first >= s.t_max {
@@ -249,7 +281,7 @@ fn prepare(file: &ScenarioFile) -> Result<FlowPlan> {
 impl Plan for FlowPlan {
     fn run(&mut self, ctx: &Context, out: &mut StudyOutput) -> Result<()> {
         out.solver = json!({
-            "flow": "Dopri5 (ode_solvers), restarted at each save time",
+            "flow": "embedded Dormand–Prince 5(4) with step floor min_step·(1 + t), stopping at each save time", "min_step": self.spec.min_step,
             "rtol": self.spec.rtol, "atol": self.spec.atol,
             "gd_lr": self.spec.gd_lr, "warmup_lr": self.spec.warmup_lr,
         });
@@ -280,19 +312,7 @@ struct UnitResult {
     gd: Vec<Save>,
     flow_steps: u64,
     flow_evals: u64,
-}
-
-struct Flow<'a> {
-    net: &'a Net,
-    xs: &'a [f64],
-    labels: &'a [usize],
-}
-
-impl System<f64, DVector<f64>> for Flow<'_> {
-    fn system(&self, _t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
-        self.net.loss_grad(y.as_slice(), self.xs, self.labels, dy.as_mut_slice());
-        dy.iter_mut().for_each(|v| *v = -*v);
-    }
+    floor_steps: u64,
 }
 
 fn balance_drift(net: &Net, alpha: &[f64], b0: &[f64]) -> f64 {
@@ -375,59 +395,34 @@ impl FlowPlan {
         let b0 = net.layer_norms2(&alpha);
         // The flow, save time to save time.
         let mut flow = vec![self.record(&net, 0.0, &alpha, &b0, &mut g)];
-        let mut y = DVector::from_column_slice(&alpha);
         let (mut steps, mut evals) = (0u64, 0u64);
+        let mut a = alpha.clone();
+        let mut h = 1e-3 * self.saves[1];
+        let mut floor_steps = 0u64;
         for w in self.saves.windows(2) {
             let (t0, t1) = (w[0], w[1]);
-            let sys = Flow {
-                net: &net,
-                xs: &self.xs,
+            let seg = dopri5_floor(
+                &net,
+                &self.xs,
                 labels,
-            };
-            let span = t1 - t0;
-            let mut solver = Dopri5::from_param(
-                sys,
+                &mut a,
                 t0,
                 t1,
-                span,
-                y.clone(),
-                s.rtol,
-                s.atol,
-                0.9,
-                0.04,
-                0.2,
-                10.0,
-                span,
-                0.0,
-                50_000,
-                u32::MAX,
-                OutputType::Sparse,
-            );
-            let done = steps as usize;
-            let fail = |what: String, at: f64| {
+                &mut h,
+                (s.rtol, s.atol, s.min_step),
+            )
+            .map_err(|(what, at)| {
                 Error::numerical(
-                    format!("gradient-flow, {hidden} hidden layers: Dopri5 {what}"),
+                    format!("gradient-flow, {hidden} hidden layers: {what}"),
                     at,
-                    done,
+                    steps as usize,
                     None,
                 )
-            };
-            match solver.integrate() {
-                Ok(st) => {
-                    steps += st.accepted_steps as u64;
-                    evals += st.num_eval as u64;
-                }
-                Err(IntegrationError::StepSizeUnderflow { x }) => return Err(fail("step-size collapse".into(), x)),
-                Err(IntegrationError::MaxNumStepReached { x, n_step }) => {
-                    return Err(fail(format!("step limit reached ({n_step} steps)"), x))
-                }
-                Err(IntegrationError::StiffnessDetected { x }) => return Err(fail("stiffness detected".into(), x)),
-            }
-            y = solver.y_out().last().expect("Dopri5 records the final state").clone();
-            if y.iter().any(|v| !v.is_finite()) {
-                return Err(fail("blow-up: non-finite parameters".into(), t1));
-            }
-            flow.push(self.record(&net, t1, y.as_slice(), &b0, &mut g));
+            })?;
+            steps += seg.0;
+            evals += seg.1;
+            floor_steps += seg.2;
+            flow.push(self.record(&net, t1, &a, &b0, &mut g));
         }
         // Gradient descent beside it, recorded at the first iteration with nη ≥ each save time.
         let mut gd = Vec::new();
@@ -463,8 +458,130 @@ impl FlowPlan {
             gd,
             flow_steps: steps,
             flow_evals: evals,
+            floor_steps,
         })
     }
+}
+
+/// Dormand–Prince 5(4) with local extrapolation and a step floor (h ≥ floor·(1 + t)), from t0 to t1 in place.
+/// Returns (accepted steps, gradient evaluations, steps accepted at the floor with a local error above tolerance),
+/// or what failed and when (non-finite state, more than 10⁸ steps).
+#[allow(clippy::too_many_arguments)]
+fn dopri5_floor(
+    net: &Net,
+    xs: &[f64],
+    labels: &[usize],
+    y: &mut [f64],
+    t0: f64,
+    t1: f64,
+    h: &mut f64,
+    (rtol, atol, floor): (f64, f64, f64),
+) -> std::result::Result<(u64, u64, u64), (String, f64)> {
+    const A: [[f64; 6]; 7] = [
+        [0.0; 6],
+        [0.2, 0.0, 0.0, 0.0, 0.0, 0.0],
+        [3.0 / 40.0, 9.0 / 40.0, 0.0, 0.0, 0.0, 0.0],
+        [44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0, 0.0, 0.0, 0.0],
+        [
+            19372.0 / 6561.0,
+            -25360.0 / 2187.0,
+            64448.0 / 6561.0,
+            -212.0 / 729.0,
+            0.0,
+            0.0,
+        ],
+        [
+            9017.0 / 3168.0,
+            -355.0 / 33.0,
+            46732.0 / 5247.0,
+            49.0 / 176.0,
+            -5103.0 / 18656.0,
+            0.0,
+        ],
+        [
+            35.0 / 384.0,
+            0.0,
+            500.0 / 1113.0,
+            125.0 / 192.0,
+            -2187.0 / 6784.0,
+            11.0 / 84.0,
+        ],
+    ];
+    // b (5th order) = A[6] plus 0 for stage 7; error weights b − b*.
+    const E: [f64; 7] = [
+        35.0 / 384.0 - 5179.0 / 57600.0,
+        0.0,
+        500.0 / 1113.0 - 7571.0 / 16695.0,
+        125.0 / 192.0 - 393.0 / 640.0,
+        -2187.0 / 6784.0 + 92097.0 / 339200.0,
+        11.0 / 84.0 - 187.0 / 2100.0,
+        -1.0 / 40.0,
+    ];
+    let n = y.len();
+    let mut k = vec![vec![0.0; n]; 7];
+    let mut tmp = vec![0.0; n];
+    let grad = |a: &[f64], out: &mut [f64]| {
+        net.loss_grad(a, xs, labels, out);
+        out.iter_mut().for_each(|v| *v = -*v);
+    };
+    let (mut steps, mut evals, mut at_floor) = (0u64, 0u64, 0u64);
+    let mut t = t0;
+    grad(y, &mut k[0]);
+    evals += 1;
+    while t < t1 {
+        let hmin = floor * (1.0 + t);
+        let mut hh = h.max(hmin);
+        let last = t + hh >= t1 * (1.0 - 1e-15);
+        if last {
+            hh = t1 - t;
+        }
+        for st in 1..7 {
+            for i in 0..n {
+                let mut acc = 0.0;
+                for (j, kj) in k.iter().enumerate().take(st) {
+                    acc += A[st][j] * kj[i];
+                }
+                tmp[i] = y[i] + hh * acc;
+            }
+            grad(&tmp, &mut k[st]);
+            evals += 1;
+        }
+        // tmp now holds the 5th-order solution (stage 7 is evaluated at it: FSAL).
+        let mut err = 0.0;
+        for i in 0..n {
+            let e: f64 = (0..7).map(|j| E[j] * k[j][i]).sum::<f64>() * hh;
+            let sc = atol + rtol * y[i].abs().max(tmp[i].abs());
+            err += (e / sc) * (e / sc);
+        }
+        let err = (err / n as f64).sqrt();
+        if !err.is_finite() || tmp.iter().any(|v| !v.is_finite()) {
+            return Err(("blow-up: non-finite parameters or error estimate".into(), t));
+        }
+        let factor = if err == 0.0 {
+            5.0
+        } else {
+            (0.9 * err.powf(-0.2)).clamp(0.2, 5.0)
+        };
+        if err <= 1.0 || hh <= hmin * (1.0 + 1e-12) {
+            if err > 1.0 {
+                at_floor += 1;
+            }
+            y.copy_from_slice(&tmp);
+            let k6 = k[6].clone();
+            k[0].copy_from_slice(&k6);
+            t = if last { t1 } else { t + hh };
+            steps += 1;
+            if !last {
+                *h = (hh * factor).max(hmin);
+            }
+            if steps > 100_000_000 {
+                return Err(("more than 10⁸ steps in one save interval".into(), t));
+            }
+        } else {
+            *h = (hh * factor).max(hmin);
+        }
+    }
+    Ok((steps, evals, at_floor))
 }
 
 /// Fitted slope of ln y against ln x over the saves with x in `[a, b]`.
@@ -503,13 +620,18 @@ fn window_stats(saves: &[Save], layers: usize, w: [f64; 2]) -> WindowStats {
         .iter()
         .filter(|s| s.t >= w[0] * (1.0 - 1e-12) && s.t <= w[1] * (1.0 + 1e-12))
         .collect();
-    let (lt0, nl0) = inw.first().map_or((f64::NAN, f64::NAN), |s| (s.loss * s.t, s.norm / s.t.ln()));
+    let (lt0, nl0) = inw
+        .first()
+        .map_or((f64::NAN, f64::NAN), |s| (s.loss * s.t, s.norm / s.t.ln()));
     WindowStats {
         loss_fit: loglog(&loss, w[0], w[1]),
         lyu_li_fit: loglog(&lyu, w[0], w[1]),
         norm_fit: loglog(&norm, w[0].ln(), w[1].ln()),
         loss_t_ratio: inw.iter().map(|s| s.loss * s.t / lt0).fold(f64::NEG_INFINITY, f64::max),
-        norm_log_ratio: inw.iter().map(|s| s.norm / s.t.ln() / nl0).fold(f64::NEG_INFINITY, f64::max),
+        norm_log_ratio: inw
+            .iter()
+            .map(|s| s.norm / s.t.ln() / nl0)
+            .fold(f64::NEG_INFINITY, f64::max),
         drift_rel: saves.iter().map(|s| s.drift / (s.norm * s.norm)).fold(0.0, f64::max),
         drift_abs: saves.iter().map(|s| s.drift).fold(0.0, f64::max),
         min_margin: saves.iter().map(|s| s.margin).fold(f64::INFINITY, f64::min),
@@ -532,7 +654,12 @@ impl Units for FlowPlan {
     }
     fn cost(&self, i: usize) -> f64 {
         let n = self.net(self.spec.hidden_layers[i]).n_params() as f64;
-        n * (1.0 + if self.spec.gd_lr > 0.0 { self.spec.t_max / self.spec.gd_lr / 1e3 } else { 0.0 })
+        n * (1.0
+            + if self.spec.gd_lr > 0.0 {
+                self.spec.t_max / self.spec.gd_lr / 1e3
+            } else {
+                0.0
+            })
     }
     fn run_unit(&self, i: usize, _ctx: &Context) -> Result<Value> {
         Ok(crate::output::results::json_value(&self.solve(i)?))
@@ -548,13 +675,33 @@ impl Units for FlowPlan {
         let src_thm = "seed 000 (Berlyand & Jabin), Theorem 3: L̄ ≤ C/t, ‖α‖ ≤ C log t on A_η; SPEC §4 item 7";
         let src_ll = "SPEC §4 item 7 (Lyu & Li 2020): L̄ = Θ(1/(t (ln t)^{2−2/L})), ‖α‖ = Θ((ln t)^{1/L})";
         let mut traj = LongTable::new([
-            "hidden_layers", "method", "t", "loss", "norm", "loss_times_t", "norm_over_ln_t", "balance_drift",
-            "margin", "normalized_margin",
+            "hidden_layers",
+            "method",
+            "t",
+            "loss",
+            "norm",
+            "loss_times_t",
+            "norm_over_ln_t",
+            "balance_drift",
+            "margin",
+            "normalized_margin",
         ]);
         let mut fits = LongTable::new([
-            "hidden_layers", "L", "method", "loss_exponent", "loss_exponent_ci_lo", "loss_exponent_ci_hi",
-            "lyu_li_exponent", "norm_log_exponent_p", "one_over_L", "max_loss_t_ratio", "max_norm_ln_t_ratio",
-            "balance_drift_abs", "balance_drift_rel", "min_margin", "warmup_iters",
+            "hidden_layers",
+            "L",
+            "method",
+            "loss_exponent",
+            "loss_exponent_ci_lo",
+            "loss_exponent_ci_hi",
+            "lyu_li_exponent",
+            "norm_log_exponent_p",
+            "one_over_L",
+            "max_loss_t_ratio",
+            "max_norm_ln_t_ratio",
+            "balance_drift_abs",
+            "balance_drift_rel",
+            "min_margin",
+            "warmup_iters",
         ]);
         let mut loss_fig = Figure {
             title: format!("cross-entropy L̄(t) along the gradient flow and gradient descent (fit {wtxt})"),
@@ -565,7 +712,10 @@ impl Units for FlowPlan {
             ..Figure::default()
         };
         let mut scaled = Figure {
-            title: format!("L̄(t)·t and ‖α(t)‖/ln t relative to their value at t = {:e} (gradient flow)", w[0]),
+            title: format!(
+                "L̄(t)·t and ‖α(t)‖/ln t relative to their value at t = {:e} (gradient flow)",
+                w[0]
+            ),
             x_label: "training time t".into(),
             y_label: "relative value".into(),
             log_x: true,
@@ -644,11 +794,16 @@ impl Units for FlowPlan {
                 if method == "gd" {
                     ser = ser.stroke(Stroke::Dotted);
                 } else {
-                    if let Some(rf) = Reference::power_beside(-1.0, &pts, 0.3, format!("{name}: slope −1 (Theorem 3)")) {
+                    if let Some(rf) = Reference::power_beside(-1.0, &pts, 0.3, format!("{name}: slope −1 (Theorem 3)"))
+                    {
                         loss_fig.references.push(rf.color(c));
                     }
                     let at = |f: &dyn Fn(&Save) -> f64| -> Vec<(f64, f64)> {
-                        let base = saves.iter().find(|s| s.t >= w[0] * (1.0 - 1e-12)).map(f).unwrap_or(f64::NAN);
+                        let base = saves
+                            .iter()
+                            .find(|s| s.t >= w[0] * (1.0 - 1e-12))
+                            .map(f)
+                            .unwrap_or(f64::NAN);
                         saves.iter().filter(|s| s.t > 1.0).map(|s| (s.t, f(s) / base)).collect()
                     };
                     scaled
@@ -659,8 +814,11 @@ impl Units for FlowPlan {
                             .color(c)
                             .stroke(Stroke::Dotted),
                     );
-                    let npts: Vec<(f64, f64)> =
-                        saves.iter().filter(|s| s.t > std::f64::consts::E).map(|s| (s.t.ln(), s.norm)).collect();
+                    let npts: Vec<(f64, f64)> = saves
+                        .iter()
+                        .filter(|s| s.t > std::f64::consts::E)
+                        .map(|s| (s.t.ln(), s.norm))
+                        .collect();
                     norm_fig.series.push(
                         Series::line(
                             format!("{name}: {}", st.norm_fit.map_or("no fit".into(), |f| f.slope_text("p"))),
@@ -668,13 +826,19 @@ impl Units for FlowPlan {
                         )
                         .color(c),
                     );
-                    if let Some(rf) = Reference::power_beside(1.0 / layers as f64, &npts, 0.8, format!("{name}: 1/L = 1/{layers}")) {
+                    if let Some(rf) =
+                        Reference::power_beside(1.0 / layers as f64, &npts, 0.8, format!("{name}: 1/L = 1/{layers}"))
+                    {
                         norm_fig.references.push(rf.color(c));
                     }
                     marg.series.push(
                         Series::line(
                             name.clone(),
-                            saves.iter().filter(|s| s.t > 0.0 && s.margin > 0.0).map(|s| (s.t, s.margin)).collect(),
+                            saves
+                                .iter()
+                                .filter(|s| s.t > 0.0 && s.margin > 0.0)
+                                .map(|s| (s.t, s.margin))
+                                .collect(),
                         )
                         .color(c),
                     );
@@ -683,7 +847,11 @@ impl Units for FlowPlan {
                 bal.series.push(
                     Series::line(
                         format!("{name}, {method}"),
-                        saves.iter().filter(|s| s.t > 0.0 && s.drift > 0.0).map(|s| (s.t, s.drift)).collect(),
+                        saves
+                            .iter()
+                            .filter(|s| s.t > 0.0 && s.drift > 0.0)
+                            .map(|s| (s.t, s.drift))
+                            .collect(),
                     )
                     .color(c)
                     .stroke(if method == "gd" { Stroke::Dotted } else { Stroke::Solid }),
@@ -692,8 +860,8 @@ impl Units for FlowPlan {
                 // Comparisons.
                 let q = |what: &str| format!("{name}, {method}: {what}");
                 let note = format!(
-                    "{} parameters, L = {layers}, warm-up {} GD iterations into A_η (η = {}); flow: {} Dopri5 steps",
-                    r.params, r.warmup_iters, self.spec.margin, r.flow_steps
+                    "{} parameters, L = {layers}, warm-up {} GD iterations into A_η (η = {}); flow: {} Dormand–Prince steps ({} at the step floor)",
+                    r.params, r.warmup_iters, self.spec.margin, r.flow_steps, r.floor_steps
                 );
                 if let Some(f) = st.loss_fit {
                     out.comparisons.push(
@@ -704,7 +872,9 @@ impl Units for FlowPlan {
                             Tolerance::Absolute { value: 0.15 },
                             format!("{src_thm}; {src_ll} (the log factor steepens the local slope below −1)"),
                         )
-                        .note(format!("acceptance band [−1.25, −0.95]; 95 % CI [{lo:.4}, {hi:.4}]; {note}")),
+                        .note(format!(
+                            "acceptance band [−1.25, −0.95]; 95 % CI [{lo:.4}, {hi:.4}]; {note}"
+                        )),
                     );
                 }
                 if method == "flow" {
@@ -718,14 +888,20 @@ impl Units for FlowPlan {
                         ));
                     }
                     out.comparisons.push(Comparison::new(
-                        q(&format!("max L̄(t)·t over {wtxt} relative to its value at t = {:e}", w[0])),
+                        q(&format!(
+                            "max L̄(t)·t over {wtxt} relative to its value at t = {:e}",
+                            w[0]
+                        )),
                         1.2,
                         st.loss_t_ratio,
                         Tolerance::AtMost,
                         src_thm,
                     ));
                     out.comparisons.push(Comparison::new(
-                        q(&format!("max ‖α(t)‖/ln t over {wtxt} relative to its value at t = {:e}", w[0])),
+                        q(&format!(
+                            "max ‖α(t)‖/ln t over {wtxt} relative to its value at t = {:e}",
+                            w[0]
+                        )),
                         1.2,
                         st.norm_log_ratio,
                         Tolerance::AtMost,
@@ -795,10 +971,12 @@ impl Units for FlowPlan {
             depth.insert("warmup_iters".into(), json!(r.warmup_iters));
             depth.insert("flow_steps".into(), json!(r.flow_steps));
             depth.insert("flow_rhs_evals".into(), json!(r.flow_evals));
+            depth.insert("flow_floor_steps".into(), json!(r.floor_steps));
             by_depth.insert(format!("hidden={}", r.hidden), Value::Object(depth));
         }
         for f in [&mut loss_fig, &mut scaled, &mut bal] {
-            f.annotations.push("solid: gradient flow (Dopri5); dotted: gradient descent".into());
+            f.annotations
+                .push("solid: gradient flow (Dopri5); dotted: gradient descent".into());
         }
         loss_fig.series.iter_mut().for_each(|s| {
             if s.mark == Mark::Points {

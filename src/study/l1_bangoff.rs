@@ -30,7 +30,7 @@ use crate::control::Control;
 use crate::integrate::SaveAt;
 use crate::objective::{Loss, Regularizer};
 use crate::optim::fista::{fista, FistaConfig};
-use crate::output::plot::{Figure, Mark, Marker, Reference, RefLine, Series};
+use crate::output::plot::{Figure, Mark, Marker, RefLine, Reference, Series};
 use crate::output::table::{Cell, LongTable};
 use crate::output::{Comparison, Tolerance};
 use crate::problem::Setup;
@@ -339,7 +339,12 @@ impl L1Plan {
             max_step_factor: 1e3,
         };
         let rep = fista(&mut f, &gv, &prox, &mut u, &cfg).map_err(|e| match e {
-            Error::Numerical { what, t: _, step, point } => Error::Numerical {
+            Error::Numerical {
+                what,
+                t: _,
+                step,
+                point,
+            } => Error::Numerical {
                 what: format!("l1-bangoff, {}, T = {t}: {what}", loss_name(&self.losses[*li])),
                 t,
                 step,
@@ -348,7 +353,10 @@ impl L1Plan {
             e => e,
         })?;
         // The solution's norm profile and Φ(X(t_k)) on the grid.
-        let norms: Vec<f64> = u.chunks(d).map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
+        let norms: Vec<f64> = u
+            .chunks(d)
+            .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
+            .collect();
         let t_star = h * norms.iter().sum::<f64>() / self.bound;
         let (bang, off) = bang_off_fractions(&norms, h, t_star, self.bound, self.spec.band);
         let control = crate::control::PiecewiseConstant::new(grid, d, u.clone());
@@ -404,7 +412,13 @@ impl L1Plan {
             history: rep
                 .history
                 .iter()
-                .map(|r| (r.iter, r.objective, Some(r.grad_map / h.sqrt()).filter(|v| v.is_finite())))
+                .map(|r| {
+                    (
+                        r.iter,
+                        r.objective,
+                        Some(r.grad_map / h.sqrt()).filter(|v| v.is_finite()),
+                    )
+                })
                 .collect(),
         })
     }
@@ -432,13 +446,28 @@ impl Units for L1Plan {
         let h = self.spec.step;
         let (band, m) = (self.spec.band, self.bound);
         let mut sw = LongTable::new([
-            "loss", "T", "K", "T_star", "bang_fraction", "off_fraction", "phi_T", "phi_after_T_star_max",
-            "phi_T_times_gap2", "objective", "iterations", "gradient_mapping_l2", "converged", "restarts",
+            "loss",
+            "T",
+            "K",
+            "T_star",
+            "bang_fraction",
+            "off_fraction",
+            "phi_T",
+            "phi_after_T_star_max",
+            "phi_T_times_gap2",
+            "objective",
+            "iterations",
+            "gradient_mapping_l2",
+            "converged",
+            "restarts",
         ]);
         let mut prof = LongTable::new(["loss", "T", "t", "norm_u", "phi"]);
         let mut conv = LongTable::new(["loss", "T", "iteration", "objective", "gradient_mapping_l2"]);
         let mut switching = Figure {
-            title: format!("switching time T* = ∫‖u‖dt / M against T (M = {m}, λ = {})", self.lambda),
+            title: format!(
+                "switching time T* = ∫‖u‖dt / M against T (M = {m}, λ = {})",
+                self.lambda
+            ),
             x_label: "horizon T".into(),
             y_label: "switching time T*".into(),
             log_x: true,
@@ -458,7 +487,10 @@ impl Units for L1Plan {
             let name = loss_name(loss);
             let mine: Vec<&UnitResult> = rs.iter().filter(|r| r.loss == li).collect();
             let mut norms_fig = Figure {
-                title: format!("‖u(t)‖ of the optimal control, {name} loss (M = {m}, λ = {})", self.lambda),
+                title: format!(
+                    "‖u(t)‖ of the optimal control, {name} loss (M = {m}, λ = {})",
+                    self.lambda
+                ),
                 x_label: "time t".into(),
                 y_label: "‖u(t)‖".into(),
                 ..Figure::default()
@@ -531,7 +563,11 @@ impl Units for L1Plan {
                     "{} iterations, L² gradient mapping {:.2e} ({}), {} restarts; band ε = {band}",
                     r.iters,
                     r.grad_map_l2,
-                    if r.converged { "converged" } else { "stopped: budget or rounding-level stall" },
+                    if r.converged {
+                        "converged"
+                    } else {
+                        "stopped: budget or rounding-level stall"
+                    },
                     r.restarts
                 );
                 out.comparisons.push(
@@ -556,18 +592,19 @@ impl Units for L1Plan {
                 );
             }
             switching.series.push(
-                Series::line(
-                    format!("{name}"),
-                    mine.iter().map(|r| (r.horizon, r.t_star)).collect(),
-                )
-                .mark(Mark::LinePoints)
-                .marker([Marker::Circle, Marker::Square, Marker::Triangle][li % 3], false)
-                .color(li),
+                Series::line(format!("{name}"), mine.iter().map(|r| (r.horizon, r.t_star)).collect())
+                    .mark(Mark::LinePoints)
+                    .marker([Marker::Circle, Marker::Square, Marker::Triangle][li % 3], false)
+                    .color(li),
             );
             if let Some(last) = mine.last() {
                 switching.references.push(
-                    Reference::power(0.0, (last.horizon, last.t_star), format!("{name}: predicted T* independent of T"))
-                        .color(li),
+                    Reference::power(
+                        0.0,
+                        (last.horizon, last.t_star),
+                        format!("{name}: predicted T* independent of T"),
+                    )
+                    .color(li),
                 );
             }
             // T* at the two largest horizons (SPEC: T* ≤ T_M independent of T once T > T_M).
@@ -646,26 +683,52 @@ impl Units for L1Plan {
             }
             if matches!(loss, Loss::SmoothL1 { .. }) && mine.len() >= 2 {
                 let ts: Vec<f64> = mine.iter().map(|r| r.t_star).collect();
-                let (lo, hi) = ts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+                let (lo, hi) = ts
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
                 extra.insert("t_star_spread".into(), json!(hi - lo));
             }
             extra.insert("loss".into(), json!(name));
-            extra.insert("horizons".into(), json!(mine.iter().map(|r| r.horizon).collect::<Vec<_>>()));
-            extra.insert("t_star".into(), json!(mine.iter().map(|r| r.t_star).collect::<Vec<_>>()));
-            extra.insert("bang_fraction".into(), json!(mine.iter().map(|r| r.bang).collect::<Vec<_>>()));
-            extra.insert("off_fraction".into(), json!(mine.iter().map(|r| r.off).collect::<Vec<_>>()));
-            extra.insert("phi_T".into(), json!(mine.iter().map(|r| r.phi_final).collect::<Vec<_>>()));
+            extra.insert(
+                "horizons".into(),
+                json!(mine.iter().map(|r| r.horizon).collect::<Vec<_>>()),
+            );
+            extra.insert(
+                "t_star".into(),
+                json!(mine.iter().map(|r| r.t_star).collect::<Vec<_>>()),
+            );
+            extra.insert(
+                "bang_fraction".into(),
+                json!(mine.iter().map(|r| r.bang).collect::<Vec<_>>()),
+            );
+            extra.insert(
+                "off_fraction".into(),
+                json!(mine.iter().map(|r| r.off).collect::<Vec<_>>()),
+            );
+            extra.insert(
+                "phi_T".into(),
+                json!(mine.iter().map(|r| r.phi_final).collect::<Vec<_>>()),
+            );
             extra.insert(
                 "phi_after_T_star_max".into(),
                 json!(mine.iter().map(|r| r.phi_after_max).collect::<Vec<_>>()),
             );
-            extra.insert("phi_T_times_gap2".into(), json!(mine.iter().map(|r| r.phi_gap2).collect::<Vec<_>>()));
+            extra.insert(
+                "phi_T_times_gap2".into(),
+                json!(mine.iter().map(|r| r.phi_gap2).collect::<Vec<_>>()),
+            );
             extra.insert(
                 "gradient_mapping_l2".into(),
                 json!(mine.iter().map(|r| r.grad_map_l2).collect::<Vec<_>>()),
             );
-            extra.insert("iterations".into(), json!(mine.iter().map(|r| r.iters).collect::<Vec<_>>()));
-            extra.insert("converged".into(), json!(mine.iter().map(|r| r.converged).collect::<Vec<_>>()));
+            extra.insert(
+                "iterations".into(),
+                json!(mine.iter().map(|r| r.iters).collect::<Vec<_>>()),
+            );
+            extra.insert(
+                "converged".into(),
+                json!(mine.iter().map(|r| r.converged).collect::<Vec<_>>()),
+            );
             per_loss.insert(loss_stem(loss).into(), Value::Object(extra));
             for r in &mine {
                 norms_fig.vlines.push(RefLine {

@@ -133,7 +133,12 @@ impl Net {
             let zmax = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let mut delta = vec![0.0; z.len()];
             let loss = if zmax <= zc {
-                let s: f64 = z.iter().enumerate().filter(|(k, _)| *k != c).map(|(_, v)| (v - zc).exp()).sum();
+                let s: f64 = z
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != c)
+                    .map(|(_, v)| (v - zc).exp())
+                    .sum();
                 for (k, dk) in delta.iter_mut().enumerate() {
                     if k != c {
                         *dk = (z[k] - zc).exp() / (1.0 + s);
@@ -221,7 +226,12 @@ mod tests {
 
     #[test]
     fn gradient_matches_central_differences() {
-        for (hidden, act) in [(1, Hidden::Relu), (2, Hidden::Relu), (3, Hidden::Relu), (2, Hidden::Abs)] {
+        for (hidden, act) in [
+            (1, Hidden::Relu),
+            (2, Hidden::Relu),
+            (3, Hidden::Relu),
+            (2, Hidden::Abs),
+        ] {
             let (net, alpha, xs, labels) = setup(hidden, act);
             let mut g = vec![0.0; net.n_params()];
             net.loss_grad(&alpha, &xs, &labels, &mut g);
@@ -231,9 +241,14 @@ mod tests {
                 let (mut ap, mut am) = (alpha.clone(), alpha.clone());
                 ap[i] += h;
                 am[i] -= h;
-                let fd = (net.loss_grad(&ap, &xs, &labels, &mut scratch) - net.loss_grad(&am, &xs, &labels, &mut scratch))
+                let fd = (net.loss_grad(&ap, &xs, &labels, &mut scratch)
+                    - net.loss_grad(&am, &xs, &labels, &mut scratch))
                     / (2.0 * h);
-                assert!((fd - g[i]).abs() < 1e-7 * (1.0 + fd.abs()), "{hidden} {act:?} {i}: fd {fd} vs {}", g[i]);
+                assert!(
+                    (fd - g[i]).abs() < 1e-7 * (1.0 + fd.abs()),
+                    "{hidden} {act:?} {i}: fd {fd} vs {}",
+                    g[i]
+                );
             }
         }
     }
