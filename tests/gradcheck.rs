@@ -30,7 +30,7 @@ fn objective(m: usize, loss: Loss, readout: Readout, reg: Option<Regularizer>, r
     let q = readout.out_dim(m);
     let mut r = rng(99);
     let targets = match loss {
-        Loss::Squared => Targets::Vectors {
+        Loss::Squared | Loss::SmoothL1 { .. } => Targets::Vectors {
             q,
             data: (0..N * q).map(|_| r.gen_range(-1.0..1.0)).collect(),
         },
@@ -155,6 +155,12 @@ fn discrete_adjoint_matches_fd_for_every_loss_and_readout() {
         ("squared/projection", Loss::Squared, Readout::Projection(proj.clone())),
         ("squared/affine", Loss::Squared, Readout::Affine { q: 3 }),
         ("squared/interpolation", Loss::Squared, Readout::Interpolation),
+        (
+            "smooth-l1/projection",
+            Loss::SmoothL1 { delta: 0.05 },
+            Readout::Projection(proj.clone()),
+        ),
+        ("smooth-l1/identity", Loss::SmoothL1 { delta: 0.3 }, Readout::Identity),
         ("cross-entropy/affine", Loss::CrossEntropy, Readout::Affine { q: 3 }),
         ("cross-entropy/identity", Loss::CrossEntropy, Readout::Identity),
         ("logistic/projection", Loss::Logistic, Readout::Projection(proj)),
@@ -179,10 +185,20 @@ fn discrete_adjoint_matches_fd_with_running_cost_and_regularisers() {
         let name = format!("{reg:?} + running cost");
         check(
             &f,
-            &objective(2, Loss::Squared, Readout::Affine { q: 2 }, Some(reg), 0.7),
+            &objective(2, Loss::Squared, Readout::Affine { q: 2 }, Some(reg.clone()), 0.7),
             &name,
         );
     }
+    // The l1-bangoff study's path: nODE₂, running cost only, projection readout, smoothed ℓ¹.
+    let mut obj = objective(
+        2,
+        Loss::SmoothL1 { delta: 0.1 },
+        Readout::Projection(DMatrix::from_row_slice(1, 2, &[0.0, 1.0])),
+        None,
+        1.0,
+    );
+    obj.terminal_weight = 0.0;
+    check(&f, &obj, "smooth-l1 running cost (l1-bangoff)");
 }
 
 #[test]

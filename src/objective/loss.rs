@@ -2,12 +2,15 @@
 //! - squared error |z − y|², gradient 2(z − y);
 //! - softmax cross-entropy −log softmax(z)_c for the class c, gradient softmax(z) − e_c (log-sum-exp stabilised);
 //! - logistic log(1 + exp(−y·z)) for y ∈ {−1, +1}, q = 1, gradient −y·σ(−y·z) (001 prints log(1+e^{x·y}): a sign
-//!   typo, corrected in SPEC §3).
+//!   typo, corrected in SPEC §3);
+//! - smoothed ℓ¹ Σ_j √(r_j² + δ²) − δ with r = z − y, gradient r_j / √(r_j² + δ²): a loss with a corner at 0 (as
+//!   δ → 0), for which the L¹-regularised turnpike problem reaches Φ = 0 after the switching time (SPEC §4 item 4).
+//!   In a scenario: `loss = { smooth_l1 = { delta = 1e-3 } }`.
 
 use serde::Deserialize;
 
 /// Which loss compares the readout with the target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
     /// |z − y|² (summed over components; the objective averages over points).
@@ -16,6 +19,8 @@ pub enum Loss {
     CrossEntropy,
     /// Binary logistic loss against a ±1 label.
     Logistic,
+    /// Smoothed ℓ¹ Σ_j √((z_j − y_j)² + δ²) − δ against a vector target (δ > 0).
+    SmoothL1 { delta: f64 },
 }
 
 /// The target of one point: a vector (squared error) or a class index (cross-entropy, logistic: class 1 ↦ +1,
@@ -38,6 +43,17 @@ impl Loss {
                     let r = zi - yi;
                     s += r * r;
                     *gi = 2.0 * r;
+                }
+                s
+            }
+            (Loss::SmoothL1 { delta }, Target::Vector(y)) => {
+                let mut s = 0.0;
+                for ((gi, zi), yi) in g.iter_mut().zip(z).zip(y) {
+                    let r = zi - yi;
+                    let root = r.hypot(delta);
+                    // √(r² + δ²) − δ = r² / (√(r² + δ²) + δ): no cancellation for |r| ≪ δ.
+                    s += r * r / (root + delta);
+                    *gi = r / root;
                 }
                 s
             }
@@ -102,6 +118,26 @@ mod tests {
         fd(Loss::CrossEntropy, &[0.3, -1.2, 2.0], Target::Class(1));
         fd(Loss::Logistic, &[0.7], Target::Class(0));
         fd(Loss::Logistic, &[-3.0], Target::Class(1));
+        fd(Loss::SmoothL1 { delta: 0.1 }, &[0.3, -1.2], Target::Vector(&[1.0, 0.5]));
+        fd(
+            Loss::SmoothL1 { delta: 0.5 },
+            &[0.95, 0.45],
+            Target::Vector(&[1.0, 0.5]),
+        );
+    }
+
+    #[test]
+    fn smooth_l1_is_quadratic_near_zero_and_absolute_far_away() {
+        let mut g = [0.0];
+        let l = Loss::SmoothL1 { delta: 1e-3 };
+        let near = l.eval_grad(&[1e-6], Target::Vector(&[0.0]), &mut g);
+        assert!((near - 0.5e-12 / 1e-3).abs() < 1e-20, "{near}");
+        let far = l.eval_grad(&[2.0], Target::Vector(&[0.0]), &mut g);
+        assert!((far - (2.0 - 1e-3)).abs() < 1e-6 && (g[0] - 1.0).abs() < 1e-6);
+        let s: Loss =
+            toml::from_str::<std::collections::BTreeMap<String, Loss>>("loss = { smooth_l1 = { delta = 0.01 } }")
+                .unwrap()["loss"];
+        assert_eq!(s, Loss::SmoothL1 { delta: 0.01 });
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 pub mod adam;
 pub mod executor;
+pub mod fista;
 pub mod gd;
 pub mod lbfgs;
 pub mod prox;

@@ -73,8 +73,19 @@ impl ScenarioFile {
             }
         };
         let q = readout.out_dim(m);
+        if let Loss::SmoothL1 { delta } = spec.loss {
+            if !(delta.is_finite() && delta > 0.0) {
+                return Err(self.error(
+                    "objective.loss",
+                    format!(
+                        "smooth_l1: expected a finite delta > 0, found {}",
+                        crate::error::num(delta)
+                    ),
+                ));
+            }
+        }
         let targets = match spec.loss {
-            Loss::Squared => match (&data.targets, &data.labels) {
+            Loss::Squared | Loss::SmoothL1 { .. } => match (&data.targets, &data.labels) {
                 (Some((tq, t)), _) => {
                     if *tq != q {
                         return Err(self.error("objective.readout", format!(
@@ -143,10 +154,10 @@ impl ScenarioFile {
                         ),
                     ));
                 }
-                if spec.loss != Loss::Squared {
+                if !matches!(spec.loss, Loss::Squared | Loss::SmoothL1 { .. }) {
                     return Err(self.error(
                         "objective.running_targets",
-                        "time-dependent targets need the squared loss",
+                        "time-dependent targets need a vector loss (squared or smooth_l1)",
                     ));
                 }
                 Some(v)

@@ -219,7 +219,7 @@ fn ten_k() -> usize {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectiveSpec {
-    /// `squared`, `cross_entropy` or `logistic`.
+    /// `squared`, `cross_entropy`, `logistic` or `{ smooth_l1 = { delta = … } }`.
     #[serde(default = "squared")]
     pub loss: crate::objective::Loss,
     /// `[objective.readout]` with `kind` = `identity` | `projection` | `affine` | `interpolation`.

@@ -8,6 +8,7 @@ pub mod genericity;
 pub mod geshkovski_figure;
 pub mod horizon_sweep;
 pub mod interpolate;
+pub mod l1_bangoff;
 pub mod lie;
 pub mod registry;
 pub mod simulate;

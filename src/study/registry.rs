@@ -15,6 +15,7 @@ pub static STUDIES: &[&dyn Study] = &[
     &super::turnpike::Turnpike,
     &super::geshkovski_figure::GeshkovskiFigure,
     &super::depth_limit::DepthLimit,
+    &super::l1_bangoff::L1Bangoff,
 ];
 
 /// Look a study up by name.

@@ -77,7 +77,7 @@ pub fn classify(obj: &Objective, z: &[f64], class_targets: &[Vec<f64>]) -> usize
             .map(|(i, _)| i)
             .unwrap_or(0),
         Loss::Logistic => usize::from(z[0] > 0.0),
-        Loss::Squared => class_targets
+        Loss::Squared | Loss::SmoothL1 { .. } => class_targets
             .iter()
             .enumerate()
             .min_by(|a, b| dist(a.1, z).total_cmp(&dist(b.1, z)))
