@@ -151,7 +151,9 @@ fn bundled_scenarios_write_pdf_svg_and_png_at_column_width() {
             .unwrap()
             .filter_map(|e| {
                 let n = e.unwrap().file_name().to_string_lossy().into_owned();
-                n.ends_with(".toml").then_some(n)
+                // The full depth-limit tables (L up to 2^15, 50–65 min on 2 cores) are run by hand, not in CI; the
+                // small table is (its own step of .ci/run, and here).
+                (n.ends_with(".toml") && n != "depth-limit-c10k.toml").then_some(n)
             })
             .collect();
         v.sort();
