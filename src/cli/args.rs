@@ -31,7 +31,7 @@ pub enum Command {
     /// Exact p-variation of a path read from CSV (columns = components; a `t` column is time), and a maximising
     /// partition.
     Pvar(PvarArgs),
-    /// List the units of work of a scenario (its [sweep] points, or its study's units): count, ids, estimated
+    /// List the units of work of a scenario (its `[sweep]` points, or its study's units): count, ids, estimated
     /// cost, and with --tasks N the share of every shard.
     Plan(PlanArgs),
     /// Combine sweep folders written by `lieflow run SCENARIO --shard I/N --out DIR` into one sweep folder with the

@@ -61,7 +61,7 @@ pub enum Formula {
         #[serde(default)]
         phase: f64,
     },
-    /// Σ_k coeffs[k] t^k.
+    /// Σ_k `coeffs[k]` t^k.
     Polynomial { coeffs: Vec<f64> },
 }
 

@@ -12,7 +12,7 @@
 //!
 //! with A^{jl} = ½ ∫ (U^j − U^j_{t_k}) dU^l − (U^l − U^l_{t_k}) dU^j the Lévy area over the step
 //! ([`super::PathIncrement::area`], computed by [`crate::control::path`] from the path's finer samples). The area
-//! part equals Σ_{j<l} A^{jl} [V_j, V_l](X_k) with SPEC §5's bracket convention.
+//! part equals Σ_{j<l} A^{jl} `[V_j, V_l](X_k)` with SPEC §5's bracket convention.
 //!
 //! **Evaluation.** For a control-affine field f(x, u) = Σ_j u_j V_j(x) ([`crate::field::ControlAffine`]),
 //! ∂_x f(x, v) = Σ_l v_l DV_l(x), so with f = f(x, ΔU) and J(v) = ∂_x f(x, v):

@@ -81,10 +81,13 @@ pub struct FistaReport {
     pub history: Vec<FistaRecord>,
 }
 
+/// The smooth part: `f(θ, g)` returns F(θ) and writes ∇F(θ) into `g`.
+pub type SmoothFn<'a> = dyn FnMut(&[f64], &mut [f64]) -> Result<f64> + 'a;
+
 /// Minimise F + G from `x` (overwritten with the result). `f(θ, g)` returns F(θ) and writes ∇F(θ) into `g`;
 /// `g_value(θ)` is G(θ) (+∞ outside its domain is allowed); `prox(θ, s)` applies prox_{sG} in place.
 pub fn fista(
-    f: &mut dyn FnMut(&[f64], &mut [f64]) -> Result<f64>,
+    f: &mut SmoothFn<'_>,
     g_value: &dyn Fn(&[f64]) -> f64,
     prox: &dyn Fn(&mut [f64], f64),
     x: &mut [f64],

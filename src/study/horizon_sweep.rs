@@ -3,7 +3,7 @@
 //! T₀ the first horizon) or `three_halves` (K = ⌊T^{3/2}⌋, h = 1/√T, the slides' figure) — and checked against
 //! SPEC §4 items 1, 2 and 5.
 //!
-//! **How each T is solved.** Where the field scales with the control ([`super::time_scaling::scaling`]: every
+//! **How each T is solved.** Where the field scales with the control (`ModelDef::scales_with_control`: every
 //! control-affine field, e.g. nODE₂ with any σ; nODE only with a positively homogeneous σ) the study solves the
 //! equivalent problem on [0, 1] with λ/T and maps back u^T(t) = u¹(t/T)/T (the identity is exact for the
 //! discretised problem; summary.json `time_scaling` says which path ran and why); otherwise it solves on [0, T].

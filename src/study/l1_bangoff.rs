@@ -592,7 +592,7 @@ impl Units for L1Plan {
                 );
             }
             switching.series.push(
-                Series::line(format!("{name}"), mine.iter().map(|r| (r.horizon, r.t_star)).collect())
+                Series::line(name.to_string(), mine.iter().map(|r| (r.horizon, r.t_star)).collect())
                     .mark(Mark::LinePoints)
                     .marker([Marker::Circle, Marker::Square, Marker::Triangle][li % 3], false)
                     .color(li),

@@ -9,7 +9,7 @@
 //!
 //! The identity is exact for the discretised problem too: with K intervals, h f(x, u^T_k) = (T/K) f(x, u¹_k / T) =
 //! (1/K) f(x, u¹_k) in every RK4 stage, and λ h Σ‖u^T_k‖² = (λ/T)(1/K) Σ‖u¹_k‖². Which fields scale
-//! ([`scaling`]): every control-affine field (nODE₂ Wσ(x) + b with any σ, the affine families), and nODE σ(Wx + b)
+//! (`ModelDef::scales_with_control`): every control-affine field (nODE₂ Wσ(x) + b with any σ, the affine families), and nODE σ(Wx + b)
 //! and the ResNet field σ(Wx) only with a positively homogeneous σ (ReLU, leaky ReLU, |·|); the MLP field never.
 //!
 //! Also here: the ±1 encoding of two-class labels for a one-output readout ([`Base::from_file`]), exact L² norms
@@ -40,7 +40,7 @@ pub struct Base {
     /// λ of the L² regulariser `[objective.regularizer] kind = "l2"`.
     pub lambda: f64,
     pub checkpoint: Checkpoint,
-    /// The field scales with its control ([`scaling`]) and why.
+    /// The field scales with its control (`ModelDef::scales_with_control`) and why.
     pub scales: (bool, String),
     /// How two-class labels became targets, if they did.
     pub encoding: Option<String>,
