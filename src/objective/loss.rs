@@ -131,7 +131,10 @@ mod tests {
         let mut g = [0.0];
         let l = Loss::SmoothL1 { delta: 1e-3 };
         let near = l.eval_grad(&[1e-6], Target::Vector(&[0.0]), &mut g);
-        assert!((near - 0.5e-12 / 1e-3).abs() < 1e-20, "{near}");
+        // √(r² + δ²) − δ = r²/(√(r² + δ²) + δ) ≈ r²/(2δ) − r⁴/(8δ³): computed without cancellation.
+        let exact = 1e-12 / ((1e-12f64 + 1e-6).sqrt() + 1e-3);
+        assert!((near - exact).abs() <= 4.0 * f64::EPSILON * exact, "{near} vs {exact}");
+        assert!((near - 0.5e-12 / 1e-3).abs() < 2e-16, "{near}");
         let far = l.eval_grad(&[2.0], Target::Vector(&[0.0]), &mut g);
         assert!((far - (2.0 - 1e-3)).abs() < 1e-6 && (g[0] - 1.0).abs() < 1e-6);
         let s: Loss =
