@@ -122,7 +122,8 @@ fn check_print_figures(out: &Path) {
                 "{stem}.pdf does not render: {}",
                 String::from_utf8_lossy(&o.stderr)
             );
-            let rendered = prefix.with_extension("png");
+            // pdftoppm appends ".png" to the prefix (the stem itself may hold a dot: young-fbm-H0.6).
+            let rendered = std::path::PathBuf::from(format!("{}.png", prefix.display()));
             assert!(rendered.metadata().unwrap().len() > 500, "{stem}.pdf rendered empty");
             std::fs::remove_file(rendered).unwrap();
         } else {
