@@ -95,7 +95,7 @@ impl Plan for SimulatePlan<'_> {
         progress.finish();
         out.timings.insert("simulate".into(), t0.elapsed().as_secs_f64());
 
-        // Unlabelled data get no `label` column (rather than a NaN placeholder).
+        // Unlabelled data get no `label` column (no NaN stands in for a missing label).
         let labels = p.data.labels.as_ref();
         let head = |i: usize| -> Vec<f64> { std::iter::once(i as f64).chain(labels.map(|l| l[i] as f64)).collect() };
         let xcols: Vec<String> = (1..=m).map(|c| format!("x{c}")).collect();

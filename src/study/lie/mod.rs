@@ -656,7 +656,7 @@ impl Plan for LiePlan<'_> {
             "tol",
             "target_rank",
         ])
-        // Not computed for this kind of field (or depth): an empty cell, not a NaN placeholder.
+        // Not computed for this kind of field (or depth): an empty cell (no NaN in the CSV).
         .optional(&[
             "span_dim",
             "exact_rank_at_points",
