@@ -128,8 +128,7 @@ fn memory() -> usize {
     20
 }
 
-/// Most layers one horizon may use (the chain's solves hold a few K·d vectors per start).
-pub const MAX_LAYERS: usize = 200_000;
+pub use super::time_scaling::MAX_LAYERS;
 
 /// The horizon-sweep study.
 pub struct HorizonSweep;

@@ -29,6 +29,9 @@ use crate::scenario::ScenarioFile;
 use crate::Result;
 use nalgebra::DMatrix;
 
+/// Most layers one horizon of a large-T study may use (each solve holds a few K·d vectors per start).
+pub const MAX_LAYERS: usize = 200_000;
+
 /// What every large-T study builds from a scenario: the field, the fixed-step scheme, the data, the objective
 /// (λ and the horizon are set per solve) and the fixed readout.
 pub struct Base {

@@ -96,8 +96,7 @@ fn memory() -> usize {
 /// Rates are compared only on horizons with median μ_Φ · T at least this (issue 16 acceptance).
 pub const MIN_DECAY: f64 = 15.0;
 
-/// Most layers one horizon may use.
-pub const MAX_LAYERS: usize = 200_000;
+pub use super::time_scaling::MAX_LAYERS;
 
 /// The turnpike study.
 pub struct Turnpike;
